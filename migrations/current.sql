@@ -1,0 +1,4 @@
+--! Message: baseline
+-- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
+-- number prefix). `npm run migrations:commit` compiles this file into migrations/committed/.
+--!include weft/all.sql

@@ -1,0 +1,2 @@
+-- Load order of the weft schema: each file is one concern (see the header of each file).
+--!include weft/001-schema.sql

@@ -1,0 +1,117 @@
+/**
+ * Connections: a postgres.js factory with weft's defaults, and a preflight that turns
+ * "connection refused" into one sentence naming host and port.
+ */
+import postgres from 'postgres';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConfigError, DatabaseUnavailableError, PgSqlState, coerceError, sqlStateOf } from './errors.js';
+
+export type Sql = postgres.Sql<Record<string, unknown>>;
+
+export interface ConnectOptions {
+  /** Shown in pg_stat_activity.application_name, e.g. `weft-orchestrator`. */
+  applicationName?: string;
+  /** Pool size. */
+  max?: number;
+  /** Called with server NOTICE messages; dropped by default. */
+  onnotice?: (notice: postgres.Notice) => void;
+}
+
+/** Where a connection string points, for messages. */
+export interface DatabaseTarget {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+}
+
+/**
+ * Parses a PostgreSQL connection string; a malformed one is a ConfigError naming the value.
+ *
+ * @example parseDatabaseUrl('postgres://postgres@127.0.0.1:5432/test').port // 5432
+ */
+export function parseDatabaseUrl(url: string, source = 'DATABASE_URL'): DatabaseTarget {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(
+      `${source} is not a valid PostgreSQL URL: ${JSON.stringify(redact(url))} (expected postgres://user@host:port/database).`,
+    );
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new ConfigError(
+      `${source} must start with postgres:// or postgresql://, got ${JSON.stringify(parsed.protocol)} in ${JSON.stringify(redact(url))}.`,
+    );
+  }
+  const port = parsed.port === '' ? 5432 : Number(parsed.port);
+  return {
+    host: decodeURIComponent(parsed.hostname) || 'localhost',
+    port,
+    database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || decodeURIComponent(parsed.username) || 'postgres',
+    user: decodeURIComponent(parsed.username) || 'postgres',
+  };
+}
+
+/** Hides the password of a connection string. */
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):([^@]*)@/, '//$1:***@');
+}
+
+/** Opens a postgres.js pool with weft's defaults (no NOTICE noise, bigint as string). */
+export function connect(url: string, options: ConnectOptions = {}): Sql {
+  parseDatabaseUrl(url);
+  return postgres(url, {
+    max: options.max ?? 10,
+    onnotice: options.onnotice ?? (() => undefined),
+    connection: { application_name: options.applicationName ?? 'weft' },
+    idle_timeout: 30,
+    connect_timeout: 10,
+    transform: { undefined: null },
+  }) as Sql;
+}
+
+const transientCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'CONNECT_TIMEOUT', PgSqlState.cannotConnectNow, PgSqlState.adminShutdown]);
+
+/**
+ * Checks that the database answers, retrying a bounded number of times, then fails with one
+ * sentence naming host and port.
+ */
+export async function preflight(
+  url: string,
+  options: { attempts?: number; delayMs?: number; onRetry?: (attempt: number, err: Error) => void } = {},
+): Promise<void> {
+  const target = parseDatabaseUrl(url);
+  const attempts = options.attempts ?? 5;
+  let last: Error | undefined;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const sql = postgres(url, { max: 1, connect_timeout: 5, onnotice: () => undefined, idle_timeout: 1 });
+    try {
+      await sql`select 1`;
+      return;
+    } catch (err) {
+      last = coerceError(err);
+      const code = sqlStateOf(err);
+      if (code === PgSqlState.invalidCatalogName) {
+        throw new DatabaseUnavailableError(
+          `Database ${JSON.stringify(target.database)} does not exist on ${target.host}:${target.port}; create it or fix DATABASE_URL.`,
+          { cause: err },
+        );
+      }
+      if (code !== undefined && !transientCodes.has(code)) {
+        throw new DatabaseUnavailableError(
+          `PostgreSQL at ${target.host}:${target.port} refused user ${JSON.stringify(target.user)}: ${last.message}.`,
+          { cause: err },
+        );
+      }
+      options.onRetry?.(attempt, last);
+      if (attempt < attempts) await sleep(options.delayMs ?? Math.min(200 * 2 ** (attempt - 1), 3000));
+    } finally {
+      await sql.end({ timeout: 1 }).catch(() => undefined);
+    }
+  }
+  throw new DatabaseUnavailableError(
+    `Cannot reach PostgreSQL at ${target.host}:${target.port} after ${attempts} attempts (${last?.message ?? 'unknown error'}); is the server running and DATABASE_URL right?`,
+    { cause: last },
+  );
+}
