@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:2ac0a4e547ead406a9afdf969f7f499532420df9
+--! Hash: sha1:faed23af6e92b00017374931eb89acb094bf7273
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -22,4 +22,1930 @@ create table weft.installation (
 );
 comment on table weft.installation is 'What weft migrate installed: schema_version, queue_backend, migrated_at.';
 --! EndIncluded weft/001-schema.sql
+--! Included weft/002-error-codes.sql
+-- weft's SQLSTATEs (class WF), as a table a DBA or a polyglot worker can read.
+--
+-- Purpose : one place that lists every SQLSTATE weft's functions raise; docs/errors.md and
+--           src/db/errors.ts carry the same list (a test keeps the three equal).
+-- Callers : humans, docs; nothing reads it at run time.
+create table weft.error_codes (
+  sqlstate text primary key check (sqlstate ~ '^WF[0-9]{3}$'),
+  name text not null unique,
+  meaning text not null
+);
+comment on table weft.error_codes is 'SQLSTATEs raised by weft functions (class WF).';
+
+insert into weft.error_codes (sqlstate, name, meaning) values
+  ('WF001', 'invalid_argument', 'an argument is null, malformed or out of range; the message names it'),
+  ('WF002', 'workflow_not_found', 'no workflow with that namespace, name (and version)'),
+  ('WF003', 'workflow_invalid', 'a workflow definition failed validation (unknown dependency, duplicate step, cycle, bad retry policy, missing handler)'),
+  ('WF004', 'workflow_version_conflict', 'that workflow version exists with different content; versions are immutable'),
+  ('WF005', 'task_not_found', 'no task with that id'),
+  ('WF006', 'step_not_found', 'no step with that id (or name in that task)'),
+  ('WF007', 'stale_attempt', 'the attempt number is not the step''s current attempt; the result was recorded and not applied'),
+  ('WF008', 'illegal_transition', 'the state change is not allowed from the current state'),
+  ('WF009', 'idempotency_conflict', 'the idempotency key was used for a different request'),
+  ('WF010', 'namespace_not_found', 'no namespace with that name'),
+  ('WF011', 'claim_not_held', 'the processor does not hold the finalization claim of the task'),
+  ('WF012', 'permission_denied', 'the calling role may not act on that namespace');
+--! EndIncluded weft/002-error-codes.sql
+--! Included weft/003-clock.sql
+-- The engine's clock: every timer, backoff, deadline and expiry reads weft.now().
+--
+-- Purpose : one function for "now" that tests can shift (weft.clock.offset) so that backoff,
+--           timeouts, delayed starts and claim expiry are tested without sleeping.
+-- Callers : every weft function that compares or stores a time; tests (weft.shift_clock).
+-- Locks   : none (reads one single-row table).
+create table weft.clock (
+  id boolean primary key default true check (id),
+  offset_interval interval not null default interval '0'
+);
+comment on table weft.clock is 'Offset added to clock_timestamp() by weft.now(); zero in production, shifted by tests.';
+insert into weft.clock (id) values (true);
+
+create function weft.now() returns timestamptz
+language sql stable
+set search_path = ''
+as $$
+  select pg_catalog.clock_timestamp() + coalesce((select c.offset_interval from weft.clock c where c.id), interval '0')
+$$;
+comment on function weft.now() is 'The engine clock: clock_timestamp() plus the test offset in weft.clock.';
+
+-- weft.shift_clock(by interval) → the new offset. For tests and drills only.
+create function weft.shift_clock(by_interval interval) returns interval
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_offset interval;
+begin
+  if by_interval is null then
+    raise exception 'by_interval must not be null' using errcode = 'WF001';
+  end if;
+  update weft.clock set offset_interval = offset_interval + by_interval where id returning offset_interval into v_offset;
+  return v_offset;
+end
+$$;
+--! EndIncluded weft/003-clock.sql
+--! Included weft/004-uuidv7.sql
+-- UUIDv7 generated in SQL (PostgreSQL 15 has no builtin).
+--
+-- Purpose : time-ordered ids for tasks, steps and transitions (FIFO inside a priority level
+--           is UUIDv7 order). 48-bit Unix milliseconds, version 7, 74 random bits.
+-- Callers : column defaults of weft tables.
+-- Locks   : none.
+create function weft.uuid_generate_v7() returns uuid
+language sql volatile parallel safe
+set search_path = ''
+as $$
+  select pg_catalog.encode(
+    pg_catalog.set_bit(
+      pg_catalog.set_bit(
+        overlay(
+          pg_catalog.uuid_send(pg_catalog.gen_random_uuid())
+          placing substring(pg_catalog.int8send((extract(epoch from pg_catalog.clock_timestamp()) * 1000)::bigint) from 3)
+          from 1 for 6),
+        52, 1),
+      53, 1),
+    'hex')::uuid
+$$;
+comment on function weft.uuid_generate_v7() is 'A version-7 (time-ordered) UUID.';
+--! EndIncluded weft/004-uuidv7.sql
+--! Included weft/005-types.sql
+-- State enums and priority names.
+--
+-- Task states (docs/architecture.md has the diagram):
+--   pending     requested, waiting for its run_after time
+--   running     steps are being made ready and worked
+--   finalizing  no more work to start: every step finished, or one failed for good, or it was
+--               cancelled while steps ran; waiting for an orchestrator to claim and finalize it
+--   complete | error | cancelled   terminal
+-- Step states:
+--   pending        waiting for its parents
+--   enqueued       its message is in the namespace queue (waiting for, or held by, a worker)
+--   waiting_retry  an attempt failed; the next one starts at ready_at
+--   complete | error | cancelled | skipped   terminal
+create type weft.task_state as enum ('pending', 'running', 'finalizing', 'complete', 'error', 'cancelled');
+create type weft.step_state as enum ('pending', 'enqueued', 'waiting_retry', 'complete', 'error', 'cancelled', 'skipped');
+
+-- Priorities: five named levels stored 0..4; lower runs sooner.
+create function weft.priority_value(priority_name text) returns smallint
+language plpgsql immutable
+set search_path = ''
+as $$
+#variable_conflict use_column
+begin
+  return case coalesce(priority_name, 'normal')
+    when 'critical' then 0 when 'high' then 1 when 'normal' then 2 when 'low' then 3 when 'background' then 4
+    else null end;
+end
+$$;
+
+create function weft.priority_name(priority_value smallint) returns text
+language sql immutable
+set search_path = ''
+as $$
+  select (array['critical', 'high', 'normal', 'low', 'background'])[priority_value + 1]
+$$;
+--! EndIncluded weft/005-types.sql
+--! Included weft/010-namespaces.sql
+-- Namespaces: groups of workflows and the unit of worker routing. Each has one PGMQ queue
+-- named like the namespace, created with the namespace's first workflow.
+--
+-- Callers : weft._ensure_namespace (from weft.register_workflow); workers read queue_name.
+create table weft.namespaces (
+  name text primary key
+    constraint namespaces_name_format check (name ~ '^[a-z][a-z0-9_]{0,46}$'),
+  queue_name text not null unique,
+  created_at timestamptz not null default now()
+);
+comment on table weft.namespaces is 'Namespaces; queue_name is the PGMQ queue workers read for its steps.';
+--! EndIncluded weft/010-namespaces.sql
+--! Included weft/011-workflows.sql
+-- Workflow templates as data: workflows (namespace + name + version, immutable), their steps
+-- and their edges. Written only by weft.register_workflow, read by any language.
+create table weft.workflows (
+  workflow_id uuid primary key default weft.uuid_generate_v7(),
+  namespace text not null references weft.namespaces (name),
+  name text not null constraint workflows_name_format check (name ~ '^[A-Za-z][A-Za-z0-9_.-]{0,127}$'),
+  version text not null constraint workflows_version_format check (version ~ '^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$'),
+  description text,
+  definition jsonb not null,
+  content_hash text not null,
+  created_at timestamptz not null default now(),
+  constraint workflows_namespace_name_version_key unique (namespace, name, version)
+);
+comment on table weft.workflows is 'Workflow templates; a version is immutable (content_hash of its normalized definition).';
+create index workflows_latest_idx on weft.workflows (namespace, name, created_at desc);
+
+create table weft.workflow_steps (
+  workflow_id uuid not null references weft.workflows (workflow_id) on delete cascade,
+  name text not null,
+  position integer not null,
+  handler text not null,
+  args jsonb not null default '{}',
+  retry jsonb not null,
+  timeout_ms integer,
+  compensate text,
+  primary key (workflow_id, name)
+);
+comment on table weft.workflow_steps is 'Steps of a workflow template, with handler, static args, normalized retry policy, timeout and compensation handler.';
+
+create table weft.workflow_edges (
+  workflow_id uuid not null references weft.workflows (workflow_id) on delete cascade,
+  parent text not null,
+  child text not null,
+  primary key (workflow_id, child, parent),
+  foreign key (workflow_id, parent) references weft.workflow_steps (workflow_id, name),
+  foreign key (workflow_id, child) references weft.workflow_steps (workflow_id, name)
+);
+create index workflow_edges_parent_idx on weft.workflow_edges (workflow_id, parent);
+comment on table weft.workflow_edges is 'Dependencies: child runs after parent completes.';
+--! EndIncluded weft/011-workflows.sql
+--! Included weft/012-tasks.sql
+-- Tasks: one run of a workflow.
+--
+-- steps_remaining counts the steps not yet complete or skipped; the transaction that brings it
+-- to 0 moves the task to finalizing. It lives on the task row, so it is updated under the task
+-- row lock that every state change of the task's steps takes first (lock order: task, then steps).
+create table weft.tasks (
+  task_id uuid primary key default weft.uuid_generate_v7(),
+  workflow_id uuid not null references weft.workflows (workflow_id),
+  namespace text not null references weft.namespaces (name),
+  state weft.task_state not null default 'pending',
+  priority smallint not null default 2 check (priority between 0 and 4),
+  context jsonb not null default '{}',
+  idempotency_key text,
+  request_hash text not null,
+  run_after timestamptz,
+  steps_total integer not null default 0,
+  steps_remaining integer not null default 0,
+  result jsonb,
+  error jsonb,
+  parent_task_id uuid references weft.tasks (task_id),
+  requested_by text,
+  created_at timestamptz not null default now(),
+  started_at timestamptz,
+  finalize_requested_at timestamptz,
+  finished_at timestamptz,
+  updated_at timestamptz not null default now()
+);
+comment on table weft.tasks is 'Tasks (runs of a workflow). state: pending, running, finalizing, complete, error, cancelled.';
+comment on column weft.tasks.priority is '0 critical, 1 high, 2 normal, 3 low, 4 background (weft.priority_name()).';
+create unique index tasks_idempotency_key_idx on weft.tasks (idempotency_key) where idempotency_key is not null;
+create index tasks_active_idx on weft.tasks (state, priority, task_id) where state in ('pending', 'running', 'finalizing');
+create index tasks_pending_run_after_idx on weft.tasks (run_after) where state = 'pending';
+create index tasks_finalizing_idx on weft.tasks (finalize_requested_at) where state = 'finalizing';
+create index tasks_workflow_idx on weft.tasks (workflow_id, created_at);
+create index tasks_parent_idx on weft.tasks (parent_task_id) where parent_task_id is not null;
+--! EndIncluded weft/012-tasks.sql
+--! Included weft/013-steps.sql
+-- Steps: the nodes of one task's DAG, copied from the template when the task starts.
+--
+-- attempt is the fencing token: the number of the current (latest) attempt, 0 before the
+-- first. pending_parents counts parents not yet complete; the transaction that brings it to 0
+-- makes the step ready (under the task row lock, so two parents finishing at once make the
+-- join ready exactly once).
+create table weft.steps (
+  step_id uuid primary key default weft.uuid_generate_v7(),
+  task_id uuid not null references weft.tasks (task_id) on delete cascade,
+  name text not null,
+  position integer not null,
+  handler text not null,
+  args jsonb not null default '{}',
+  state weft.step_state not null default 'pending',
+  attempt integer not null default 0,
+  max_attempts integer not null,
+  retry jsonb not null,
+  timeout_ms integer,
+  compensate text,
+  pending_parents integer not null,
+  result jsonb,
+  error jsonb,
+  checkpoint jsonb,
+  progress jsonb,
+  msg_id bigint,
+  ready_at timestamptz,
+  deadline_at timestamptz,
+  enqueued_at timestamptz,
+  finished_at timestamptz,
+  updated_at timestamptz not null default now(),
+  constraint steps_task_name_key unique (task_id, name)
+);
+comment on table weft.steps is 'Steps of tasks. state: pending, enqueued, waiting_retry, complete, error, cancelled, skipped; attempt is the fencing token.';
+create index steps_waiting_retry_idx on weft.steps (ready_at) where state = 'waiting_retry';
+create index steps_deadline_idx on weft.steps (deadline_at) where state = 'enqueued' and deadline_at is not null;
+--! EndIncluded weft/013-steps.sql
+--! Included weft/014-transitions.sql
+-- The audit trail: one row for every state change of a task or a step.
+create table weft.transitions (
+  transition_id uuid primary key default weft.uuid_generate_v7(),
+  entity text not null check (entity in ('task', 'step')),
+  task_id uuid not null,
+  step_id uuid,
+  from_state text,
+  to_state text not null,
+  reason text not null,
+  processor_id text,
+  attempt integer,
+  details jsonb,
+  created_at timestamptz not null default now()
+);
+comment on table weft.transitions is 'Every state change of a task or step: from, to, why (reason), who (processor_id), attempt, when.';
+create index transitions_task_idx on weft.transitions (task_id, transition_id);
+
+-- Results that were not applied because their attempt had been superseded, or their task or
+-- step had moved on. Kept for operators (contract 1: recorded, never applied).
+create table weft.rejected_results (
+  rejected_id uuid primary key default weft.uuid_generate_v7(),
+  task_id uuid,
+  step_id uuid not null,
+  attempt integer,
+  current_attempt integer,
+  step_state text,
+  kind text not null check (kind in ('complete', 'fail', 'heartbeat', 'checkpoint')),
+  reason text not null,
+  payload jsonb,
+  processor_id text,
+  created_at timestamptz not null default now()
+);
+comment on table weft.rejected_results is 'Late or stale worker reports that were recorded and not applied.';
+create index rejected_results_step_idx on weft.rejected_results (step_id);
+--! EndIncluded weft/014-transitions.sql
+--! Included weft/015-claims.sql
+-- Finalization claims: which orchestrator processor may finalize a task, until when.
+-- A row exists while a claim is held; finalize deletes it; an expired row may be taken over.
+create table weft.finalization_claims (
+  task_id uuid primary key references weft.tasks (task_id) on delete cascade,
+  processor_id text not null,
+  claimed_at timestamptz not null,
+  expires_at timestamptz not null,
+  takeovers integer not null default 0
+);
+comment on table weft.finalization_claims is 'Held finalization claims: holder (processor_id) and expiry. Read them through the view weft.claims.';
+
+-- Counters per processor: claims attempted, won, contended (held by another), taken over (expired claim of another).
+create table weft.processor_stats (
+  processor_id text primary key,
+  claims_attempted bigint not null default 0,
+  claims_won bigint not null default 0,
+  claims_contended bigint not null default 0,
+  claims_taken_over bigint not null default 0,
+  tasks_finalized bigint not null default 0,
+  last_seen_at timestamptz not null default now()
+);
+comment on table weft.processor_stats is 'Per orchestrator processor counters (finalization claims, finalized tasks).';
+--! EndIncluded weft/015-claims.sql
+--! Included weft/016-dead-letters.sql
+-- Dead letters: queue messages weft could not use (malformed, unknown workflow/task/step).
+-- The message itself is also archived in its queue's a-table (pgmq.a_<queue>); nothing is dropped.
+create table weft.dead_letters (
+  dead_letter_id uuid primary key default weft.uuid_generate_v7(),
+  queue_name text not null,
+  msg_id bigint not null,
+  message jsonb,
+  reason text not null,
+  sqlstate text,
+  processor_id text,
+  created_at timestamptz not null default now()
+);
+comment on table weft.dead_letters is 'Queue messages that could not be processed, with the reason; the message is archived in pgmq.a_<queue>.';
+create index dead_letters_queue_idx on weft.dead_letters (queue_name, created_at);
+--! EndIncluded weft/016-dead-letters.sql
+--! Included weft/020-normalize-retry.sql
+-- weft._normalize_retry(policy jsonb, step_name text) → jsonb
+--
+-- Purpose : validates a step's retry policy and fills in defaults, giving the record every
+--           other function relies on: {strategy, base_ms, multiplier, max_ms, jitter,
+--           max_attempts, retry_on, dont_retry_on}. A string names a preset (none, aggressive,
+--           standard, conservative). `backoff` is accepted as an alias of `strategy` (the
+--           scenario format).
+-- Callers : weft._validate_workflow.
+-- Errors  : WF003 naming the step, the key and the bad value.
+create function weft._normalize_retry(policy jsonb, step_name text) returns jsonb
+language plpgsql immutable
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_policy jsonb := coalesce(policy, '{}'::jsonb);
+  v_out jsonb;
+  v_key text;
+  v_allowed text[] := array['strategy', 'backoff', 'base_ms', 'multiplier', 'max_ms', 'jitter', 'max_attempts', 'retry_on', 'dont_retry_on'];
+  v_num numeric;
+begin
+  if pg_catalog.jsonb_typeof(v_policy) = 'string' then
+    v_policy := case v_policy #>> '{}'
+      when 'none' then '{"max_attempts": 1}'::jsonb
+      when 'aggressive' then '{"strategy": "exponential", "base_ms": 100, "max_ms": 10000, "max_attempts": 5, "jitter": true}'::jsonb
+      when 'standard' then '{"strategy": "exponential", "base_ms": 1000, "max_ms": 300000, "max_attempts": 3, "jitter": true}'::jsonb
+      when 'conservative' then '{"strategy": "exponential", "base_ms": 5000, "max_ms": 600000, "max_attempts": 10, "jitter": true}'::jsonb
+      else null end;
+    if v_policy is null then
+      raise exception 'step "%": unknown retry preset %', step_name, policy
+        using errcode = 'WF003', hint = 'Use one of none, aggressive, standard, conservative, or an object.';
+    end if;
+  end if;
+  if pg_catalog.jsonb_typeof(v_policy) <> 'object' then
+    raise exception 'step "%": retry must be an object or a preset name, got %', step_name, policy using errcode = 'WF003';
+  end if;
+  for v_key in select pg_catalog.jsonb_object_keys(v_policy) loop
+    if not v_key = any (v_allowed) then
+      raise exception 'step "%": unknown retry key "%"', step_name, v_key
+        using errcode = 'WF003', hint = 'Allowed keys: ' || pg_catalog.array_to_string(v_allowed, ', ');
+    end if;
+  end loop;
+
+  v_out := pg_catalog.jsonb_build_object(
+    'strategy', coalesce(v_policy ->> 'strategy', v_policy ->> 'backoff', 'exponential'),
+    'base_ms', coalesce(v_policy -> 'base_ms', '1000'),
+    'multiplier', coalesce(v_policy -> 'multiplier', '2'),
+    'max_ms', coalesce(v_policy -> 'max_ms', '300000'),
+    'jitter', coalesce(v_policy -> 'jitter', 'false'),
+    'max_attempts', coalesce(v_policy -> 'max_attempts', '3'),
+    'retry_on', coalesce(v_policy -> 'retry_on', '[]'),
+    'dont_retry_on', coalesce(v_policy -> 'dont_retry_on', '[]'));
+
+  if not (v_out ->> 'strategy') = any (array['fixed', 'linear', 'exponential', 'random']) then
+    raise exception 'step "%": retry strategy must be fixed, linear, exponential or random, got %', step_name, v_out -> 'strategy' using errcode = 'WF003';
+  end if;
+  foreach v_key in array array['base_ms', 'multiplier', 'max_ms', 'max_attempts'] loop
+    if pg_catalog.jsonb_typeof(v_out -> v_key) <> 'number' then
+      raise exception 'step "%": retry.% must be a number, got %', step_name, v_key, v_out -> v_key using errcode = 'WF003';
+    end if;
+    v_num := (v_out ->> v_key)::numeric;
+    if v_num < 0 or (v_key = 'max_attempts' and (v_num < 1 or v_num > 1000 or v_num <> pg_catalog.trunc(v_num)))
+       or (v_key = 'multiplier' and v_num < 1) then
+      raise exception 'step "%": retry.% is out of range: %', step_name, v_key, v_out -> v_key
+        using errcode = 'WF003', hint = 'max_attempts is a whole number from 1 to 1000 (it counts the first run); base_ms and max_ms are >= 0; multiplier >= 1.';
+    end if;
+  end loop;
+  if (v_out ->> 'max_ms')::numeric < (v_out ->> 'base_ms')::numeric then
+    raise exception 'step "%": retry.max_ms (%) is below retry.base_ms (%)', step_name, v_out -> 'max_ms', v_out -> 'base_ms' using errcode = 'WF003';
+  end if;
+  if pg_catalog.jsonb_typeof(v_out -> 'jitter') not in ('boolean', 'number')
+     or (pg_catalog.jsonb_typeof(v_out -> 'jitter') = 'number' and ((v_out ->> 'jitter')::numeric < 0 or (v_out ->> 'jitter')::numeric > 1)) then
+    raise exception 'step "%": retry.jitter must be true, false or a fraction from 0 to 1, got %', step_name, v_out -> 'jitter' using errcode = 'WF003';
+  end if;
+  foreach v_key in array array['retry_on', 'dont_retry_on'] loop
+    if pg_catalog.jsonb_typeof(v_out -> v_key) <> 'array'
+       or exists (select 1 from pg_catalog.jsonb_array_elements(v_out -> v_key) e where pg_catalog.jsonb_typeof(e) <> 'string') then
+      raise exception 'step "%": retry.% must be an array of error codes or names, got %', step_name, v_key, v_out -> v_key using errcode = 'WF003';
+    end if;
+  end loop;
+  return v_out;
+end
+$$;
+--! EndIncluded weft/020-normalize-retry.sql
+--! Included weft/021-retry-delay.sql
+-- weft.retry_delay_ms(policy jsonb, failed_attempt integer) → bigint
+--
+-- Purpose : the wait before the attempt after `failed_attempt` (1 = the first run failed), from a
+--           normalized retry policy: fixed base; linear base*n; exponential base*multiplier^(n-1);
+--           random uniform in [base, max]; capped at max_ms; jitter true takes up to half off
+--           ("equal jitter"), a fraction j takes up to j off.
+-- Callers : weft.fail_step, the timeout sweep (weft.fire_timers).
+create function weft.retry_delay_ms(policy jsonb, failed_attempt integer) returns bigint
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_base numeric := (policy ->> 'base_ms')::numeric;
+  v_max numeric := (policy ->> 'max_ms')::numeric;
+  v_mult numeric := coalesce((policy ->> 'multiplier')::numeric, 2);
+  v_n integer := greatest(coalesce(failed_attempt, 1), 1);
+  v_delay numeric;
+  v_jitter numeric;
+begin
+  v_delay := case policy ->> 'strategy'
+    when 'fixed' then v_base
+    when 'linear' then v_base * v_n
+    when 'random' then v_base + pg_catalog.random() * (v_max - v_base)
+    else v_base * pg_catalog.power(v_mult, least(v_n - 1, 60))
+  end;
+  v_delay := least(v_delay, v_max);
+  v_jitter := case pg_catalog.jsonb_typeof(policy -> 'jitter')
+    when 'boolean' then case when (policy ->> 'jitter')::boolean then 0.5 else 0 end
+    when 'number' then (policy ->> 'jitter')::numeric
+    else 0 end;
+  if v_jitter > 0 then
+    v_delay := v_delay * (1 - v_jitter * pg_catalog.random());
+  end if;
+  return pg_catalog.round(v_delay)::bigint;
+end
+$$;
+--! EndIncluded weft/021-retry-delay.sql
+--! Included weft/022-validate-workflow.sql
+-- weft._validate_workflow(definition jsonb) → jsonb (the normalized definition)
+--
+-- Purpose : the authority on what a valid workflow is. Checks shape and names, handlers,
+--           dependencies (unknown, duplicate, self), retry policies (weft._normalize_retry),
+--           timeouts, and cycles — a cycle's error names its path (a -> b -> c -> a).
+--           Returns {namespace, name, version, description, steps: [...]} with every step
+--           normalized ({name, handler, args, depends_on, retry, timeout_ms, compensate}).
+-- Callers : weft.register_workflow.
+-- Errors  : WF001 when the definition is not an object; WF003 for everything else, naming
+--           the step and the bad value.
+create function weft._validate_workflow(definition jsonb) returns jsonb
+language plpgsql immutable
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_step jsonb;
+  v_steps jsonb := '[]'::jsonb;
+  v_names text[] := '{}';
+  v_name text;
+  v_dep jsonb;
+  v_deps text[];
+  v_key text;
+  v_step_keys text[] := array['name', 'handler', 'args', 'depends_on', 'retry', 'timeout_ms', 'compensate', 'description'];
+  v_top_keys text[] := array['namespace', 'name', 'version', 'description', 'steps'];
+  v_edges text[][] := '{}';
+  v_remaining text[];
+  v_ready text[];
+  v_cycle text[];
+  v_cur text;
+  v_next text;
+  v_version text;
+begin
+  if definition is null or pg_catalog.jsonb_typeof(definition) <> 'object' then
+    raise exception 'workflow definition must be a JSON object, got %', coalesce(pg_catalog.jsonb_typeof(definition), 'null')
+      using errcode = 'WF001';
+  end if;
+  for v_key in select pg_catalog.jsonb_object_keys(definition) loop
+    if not v_key = any (v_top_keys) then
+      raise exception 'workflow definition has unknown key "%"', v_key
+        using errcode = 'WF003', hint = 'Allowed keys: ' || pg_catalog.array_to_string(v_top_keys, ', ');
+    end if;
+  end loop;
+  if pg_catalog.jsonb_typeof(definition -> 'namespace') is distinct from 'string'
+     or (definition ->> 'namespace') !~ '^[a-z][a-z0-9_]{0,46}$' then
+    raise exception 'workflow namespace must match ^[a-z][a-z0-9_]{0,46}$, got %', coalesce((definition -> 'namespace')::text, 'nothing')
+      using errcode = 'WF003';
+  end if;
+  if pg_catalog.jsonb_typeof(definition -> 'name') is distinct from 'string'
+     or (definition ->> 'name') !~ '^[A-Za-z][A-Za-z0-9_.-]{0,127}$' then
+    raise exception 'workflow name must match ^[A-Za-z][A-Za-z0-9_.-]{0,127}$, got %', coalesce((definition -> 'name')::text, 'nothing')
+      using errcode = 'WF003';
+  end if;
+  v_version := case pg_catalog.jsonb_typeof(definition -> 'version')
+    when 'string' then definition ->> 'version' when 'number' then definition ->> 'version' else null end;
+  if v_version is null or v_version !~ '^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$' then
+    raise exception 'workflow "%" version must be a string like 1.0.0, got %', definition ->> 'name', coalesce((definition -> 'version')::text, 'nothing')
+      using errcode = 'WF003';
+  end if;
+  if pg_catalog.jsonb_typeof(definition -> 'steps') is distinct from 'array' or pg_catalog.jsonb_array_length(definition -> 'steps') = 0 then
+    raise exception 'workflow "%" must have a non-empty steps array', definition ->> 'name' using errcode = 'WF003';
+  end if;
+  if pg_catalog.jsonb_array_length(definition -> 'steps') > 10000 then
+    raise exception 'workflow "%" has % steps; at most 10000 are allowed', definition ->> 'name', pg_catalog.jsonb_array_length(definition -> 'steps')
+      using errcode = 'WF003';
+  end if;
+
+  -- Guard: each step's own fields.
+  for v_step in select e from pg_catalog.jsonb_array_elements(definition -> 'steps') e loop
+    if pg_catalog.jsonb_typeof(v_step) <> 'object' then
+      raise exception 'workflow "%": every step must be an object, got %', definition ->> 'name', v_step using errcode = 'WF003';
+    end if;
+    v_name := v_step ->> 'name';
+    if pg_catalog.jsonb_typeof(v_step -> 'name') is distinct from 'string' or v_name !~ '^[A-Za-z_][A-Za-z0-9_-]{0,63}$' then
+      raise exception 'workflow "%": step name must match ^[A-Za-z_][A-Za-z0-9_-]{0,63}$, got %', definition ->> 'name', coalesce((v_step -> 'name')::text, 'nothing')
+        using errcode = 'WF003';
+    end if;
+    if v_name = any (v_names) then
+      raise exception 'workflow "%": duplicate step name "%"', definition ->> 'name', v_name using errcode = 'WF003';
+    end if;
+    v_names := v_names || v_name;
+    for v_key in select pg_catalog.jsonb_object_keys(v_step) loop
+      if not v_key = any (v_step_keys) then
+        raise exception 'step "%": unknown key "%"', v_name, v_key
+          using errcode = 'WF003', hint = 'Allowed keys: ' || pg_catalog.array_to_string(v_step_keys, ', ');
+      end if;
+    end loop;
+    if pg_catalog.jsonb_typeof(v_step -> 'handler') is distinct from 'string' or pg_catalog.btrim(v_step ->> 'handler') = '' then
+      raise exception 'step "%" has no handler name', v_name using errcode = 'WF003', hint = 'Every step needs "handler": the name a worker registers.';
+    end if;
+    if (v_step ->> 'handler') !~ '^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$' then
+      raise exception 'step "%": handler name % has characters outside [A-Za-z0-9_.:-]', v_name, v_step -> 'handler' using errcode = 'WF003';
+    end if;
+    if v_step ? 'compensate' and pg_catalog.jsonb_typeof(v_step -> 'compensate') <> 'null'
+       and (pg_catalog.jsonb_typeof(v_step -> 'compensate') <> 'string' or (v_step ->> 'compensate') !~ '^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$') then
+      raise exception 'step "%": compensate must be a handler name, got %', v_name, v_step -> 'compensate' using errcode = 'WF003';
+    end if;
+    if v_step ? 'args' and pg_catalog.jsonb_typeof(v_step -> 'args') not in ('object', 'null') then
+      raise exception 'step "%": args must be an object, got %', v_name, v_step -> 'args' using errcode = 'WF003';
+    end if;
+    if v_step ? 'timeout_ms' and pg_catalog.jsonb_typeof(v_step -> 'timeout_ms') <> 'null'
+       and (pg_catalog.jsonb_typeof(v_step -> 'timeout_ms') <> 'number' or (v_step ->> 'timeout_ms')::numeric <= 0
+            or (v_step ->> 'timeout_ms')::numeric > 2147483647 or (v_step ->> 'timeout_ms')::numeric <> pg_catalog.trunc((v_step ->> 'timeout_ms')::numeric)) then
+      raise exception 'step "%": timeout_ms must be a positive whole number of milliseconds, got %', v_name, v_step -> 'timeout_ms' using errcode = 'WF003';
+    end if;
+    if v_step ? 'depends_on' and pg_catalog.jsonb_typeof(v_step -> 'depends_on') not in ('array', 'null') then
+      raise exception 'step "%": depends_on must be an array of step names, got %', v_name, v_step -> 'depends_on' using errcode = 'WF003';
+    end if;
+  end loop;
+
+  -- Guard: dependencies name existing steps, once each, never the step itself.
+  for v_step in select e from pg_catalog.jsonb_array_elements(definition -> 'steps') e loop
+    v_name := v_step ->> 'name';
+    v_deps := '{}';
+    for v_dep in select e from pg_catalog.jsonb_array_elements(coalesce(nullif(v_step -> 'depends_on', 'null'::jsonb), '[]'::jsonb)) e loop
+      if pg_catalog.jsonb_typeof(v_dep) <> 'string' then
+        raise exception 'step "%": depends_on entries must be step names, got %', v_name, v_dep using errcode = 'WF003';
+      end if;
+      if (v_dep #>> '{}') = v_name then
+        raise exception 'step "%" depends on itself', v_name using errcode = 'WF003';
+      end if;
+      if not (v_dep #>> '{}') = any (v_names) then
+        raise exception 'step "%" depends on unknown step "%"', v_name, v_dep #>> '{}' using errcode = 'WF003';
+      end if;
+      if (v_dep #>> '{}') = any (v_deps) then
+        raise exception 'step "%" lists dependency "%" twice', v_name, v_dep #>> '{}' using errcode = 'WF003';
+      end if;
+      v_deps := v_deps || (v_dep #>> '{}');
+      v_edges := v_edges || array[array[v_dep #>> '{}', v_name]];
+    end loop;
+    v_steps := v_steps || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+      'name', v_name,
+      'handler', v_step ->> 'handler',
+      'args', coalesce(nullif(v_step -> 'args', 'null'::jsonb), '{}'::jsonb),
+      'depends_on', pg_catalog.to_jsonb(v_deps),
+      'retry', weft._normalize_retry(v_step -> 'retry', v_name),
+      'timeout_ms', coalesce(v_step -> 'timeout_ms', 'null'::jsonb),
+      'compensate', coalesce(v_step -> 'compensate', 'null'::jsonb),
+      'description', coalesce(v_step -> 'description', 'null'::jsonb)));
+  end loop;
+
+  -- Guard: no cycles (Kahn's algorithm); on failure walk parent links to print one cycle.
+  v_remaining := v_names;
+  loop
+    select coalesce(pg_catalog.array_agg(n), '{}') into v_ready
+    from pg_catalog.unnest(v_remaining) n
+    where not exists (
+      select 1 from pg_catalog.generate_subscripts(v_edges, 1) i
+      where v_edges[i][2] = n and v_edges[i][1] = any (v_remaining));
+    exit when pg_catalog.cardinality(v_ready) = 0;
+    v_remaining := array(select n from pg_catalog.unnest(v_remaining) n where not n = any (v_ready));
+  end loop;
+  if pg_catalog.cardinality(v_remaining) > 0 then
+    -- every remaining step has a remaining parent: follow parents until a step repeats
+    v_cur := v_remaining[1];
+    v_cycle := array[v_cur];
+    loop
+      select v_edges[i][1] into v_next
+      from pg_catalog.generate_subscripts(v_edges, 1) i
+      where v_edges[i][2] = v_cur and v_edges[i][1] = any (v_remaining)
+      order by v_edges[i][1] limit 1;
+      if v_next = any (v_cycle) then
+        v_cycle := v_cycle[pg_catalog.array_position(v_cycle, v_next):] || v_next;
+        exit;
+      end if;
+      v_cycle := v_cycle || v_next;
+      v_cur := v_next;
+    end loop;
+    -- v_cycle follows child -> parent; print it in dependency order parent -> child
+    v_cycle := array(select v_cycle[i] from pg_catalog.generate_subscripts(v_cycle, 1) i order by i desc);
+    raise exception 'workflow "%" has a cycle: %', definition ->> 'name', pg_catalog.array_to_string(v_cycle, ' -> ')
+      using errcode = 'WF003', detail = 'Steps on the cycle: ' || pg_catalog.array_to_string(v_cycle[1:pg_catalog.cardinality(v_cycle) - 1], ', ');
+  end if;
+
+  return pg_catalog.jsonb_build_object(
+    'namespace', definition ->> 'namespace',
+    'name', definition ->> 'name',
+    'version', v_version,
+    'description', coalesce(definition -> 'description', 'null'::jsonb),
+    'steps', v_steps);
+end
+$$;
+--! EndIncluded weft/022-validate-workflow.sql
+--! Included weft/023-ensure-namespace.sql
+-- weft._ensure_namespace(namespace text) → void
+--
+-- Purpose : creates a namespace row and its PGMQ queue (named like the namespace) the first
+--           time a workflow uses it.
+-- Callers : weft.register_workflow.
+-- Locks   : the namespaces primary key: two first registrations at once create the queue once.
+create function weft._ensure_namespace(namespace text) returns void
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_inserted boolean;
+begin
+  insert into weft.namespaces (name, queue_name) values (namespace, namespace)
+  on conflict (name) do nothing
+  returning true into v_inserted;
+  if v_inserted then
+    perform pgmq.create(namespace);
+  end if;
+end
+$$;
+--! EndIncluded weft/023-ensure-namespace.sql
+--! Included weft/024-register-workflow.sql
+-- weft.register_workflow(definition jsonb) → uuid (the workflow_id)
+--
+-- Purpose : stores a workflow template (validated and normalized by weft._validate_workflow)
+--           in weft.workflows / workflow_steps / workflow_edges, creating its namespace and
+--           queue on first use. Versions are immutable: the same content again is a no-op that
+--           returns the existing id; different content under an existing version is an error.
+-- Callers : `weft workflows apply`, the TS client (Weft.registerWorkflow), any SQL client.
+-- Locks   : an advisory transaction lock on (namespace, name, version) so that concurrent
+--           registrations of one version serialize.
+-- Errors  : WF001 / WF003 from validation; WF004 version exists with other content.
+--
+-- Example : select weft.register_workflow('{"namespace":"math","name":"double","version":"1",
+--             "steps":[{"name":"a","handler":"double"}]}');
+create function weft.register_workflow(definition jsonb) returns uuid
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_def jsonb := weft._validate_workflow(definition);
+  v_hash text := pg_catalog.md5(v_def::text);
+  v_existing record;
+  v_workflow_id uuid;
+begin
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(
+    'weft.workflow:' || (v_def ->> 'namespace') || '/' || (v_def ->> 'name') || '@' || (v_def ->> 'version'), 0));
+  select w.workflow_id, w.content_hash into v_existing
+  from weft.workflows w
+  where w.namespace = v_def ->> 'namespace' and w.name = v_def ->> 'name' and w.version = v_def ->> 'version';
+  if found then
+    if v_existing.content_hash = v_hash then
+      return v_existing.workflow_id;
+    end if;
+    raise exception 'workflow %/% version % already exists with different content', v_def ->> 'namespace', v_def ->> 'name', v_def ->> 'version'
+      using errcode = 'WF004', hint = 'Versions are immutable: register the change under a new version.';
+  end if;
+
+  perform weft._ensure_namespace(v_def ->> 'namespace');
+  insert into weft.workflows (namespace, name, version, description, definition, content_hash)
+  values (v_def ->> 'namespace', v_def ->> 'name', v_def ->> 'version', v_def ->> 'description', v_def, v_hash)
+  returning workflow_id into v_workflow_id;
+
+  insert into weft.workflow_steps (workflow_id, name, position, handler, args, retry, timeout_ms, compensate)
+  select v_workflow_id, s ->> 'name', (o - 1)::integer, s ->> 'handler', s -> 'args', s -> 'retry',
+         (s ->> 'timeout_ms')::integer, s ->> 'compensate'
+  from pg_catalog.jsonb_array_elements(v_def -> 'steps') with ordinality as t (s, o);
+
+  insert into weft.workflow_edges (workflow_id, parent, child)
+  select v_workflow_id, d #>> '{}', s ->> 'name'
+  from pg_catalog.jsonb_array_elements(v_def -> 'steps') s,
+       pg_catalog.jsonb_array_elements(s -> 'depends_on') d;
+
+  return v_workflow_id;
+end
+$$;
+--! EndIncluded weft/024-register-workflow.sql
+--! Included weft/030-enqueue-steps.sql
+-- weft._enqueue_steps(step_ids uuid[], processor_id text, reason text) → integer (steps enqueued)
+--
+-- Purpose : makes steps ready and sends their messages, in the caller's transaction: each
+--           step whose state is pending (all parents complete) or waiting_retry gets
+--           attempt + 1, state enqueued, its deadline, and one message in its namespace's
+--           PGMQ queue, written with the message's msg_id in one statement per namespace.
+--           Messages go in priority order, then task id (UUIDv7 = request order), then step
+--           position. One NOTIFY weft_steps (payload: namespace) per namespace wakes workers.
+-- Callers : weft._start_task, weft.complete_step, weft.fire_timers, manual retry functions.
+-- Locks   : the caller holds the task row lock; this takes the step rows (FOR UPDATE).
+-- Message : see schemas/step-message.schema.json and docs/protocol.md.
+create function weft._enqueue_steps(step_ids uuid[], processor_id text, reason text) returns integer
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_namespace text;
+  v_count integer := 0;
+  v_n integer;
+begin
+  if step_ids is null or pg_catalog.cardinality(step_ids) = 0 then
+    return 0;
+  end if;
+  for v_namespace in
+    select distinct t.namespace from weft.steps s join weft.tasks t on t.task_id = s.task_id where s.step_id = any (step_ids)
+  loop
+    execute pg_catalog.format($sql$
+      with picked as (
+        select s.step_id, s.task_id, s.name, s.handler, s.args, s.attempt + 1 as attempt, s.max_attempts,
+               s.timeout_ms, s.checkpoint, s.state, t.context, t.priority, t.workflow_id, w.name as workflow_name,
+               w.version as workflow_version, t.namespace, s.position,
+               case when s.timeout_ms is null then null else weft.now() + s.timeout_ms * interval '1 millisecond' end as deadline_at
+        from weft.steps s
+        join weft.tasks t on t.task_id = s.task_id
+        join weft.workflows w on w.workflow_id = t.workflow_id
+        where s.step_id = any ($1) and t.namespace = $2
+          and (s.state = 'waiting_retry' or (s.state = 'pending' and s.pending_parents = 0))
+        order by t.priority, s.task_id, s.position
+        for update of s
+      ), sent as (
+        insert into pgmq.%I (vt, message)
+        select pg_catalog.clock_timestamp(), pg_catalog.jsonb_build_object(
+          'task_id', p.task_id,
+          'step_id', p.step_id,
+          'namespace', p.namespace,
+          'workflow', pg_catalog.jsonb_build_object('name', p.workflow_name, 'version', p.workflow_version),
+          'step', p.name,
+          'handler', p.handler,
+          'args', p.args,
+          'attempt', p.attempt,
+          'max_attempts', p.max_attempts,
+          'priority', weft.priority_name(p.priority),
+          'context', p.context,
+          'parents', coalesce((
+            select pg_catalog.jsonb_object_agg(ps.name, ps.result)
+            from weft.workflow_edges e
+            join weft.steps ps on ps.task_id = p.task_id and ps.name = e.parent
+            where e.workflow_id = p.workflow_id and e.child = p.name), '{}'::jsonb),
+          'checkpoint', p.checkpoint,
+          'timeout_ms', p.timeout_ms,
+          'deadline', p.deadline_at)
+        from picked p
+        order by p.priority, p.task_id, p.position
+        returning msg_id, (message ->> 'step_id')::uuid as step_id
+      ), updated as (
+        update weft.steps s
+        set state = 'enqueued', attempt = p.attempt, msg_id = sent.msg_id, enqueued_at = weft.now(),
+            deadline_at = p.deadline_at, ready_at = null, updated_at = pg_catalog.now()
+        from sent join picked p on p.step_id = sent.step_id
+        where s.step_id = sent.step_id
+        returning s.step_id, s.task_id, s.attempt, p.state as from_state
+      ), logged as (
+        insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id, attempt)
+        select 'step', u.task_id, u.step_id, u.from_state::text, 'enqueued', $3, $4, u.attempt from updated u
+        returning 1
+      )
+      select pg_catalog.count(*)::integer from logged
+    $sql$, 'q_' || v_namespace)
+    into v_n
+    using step_ids, v_namespace, reason, processor_id;
+    if v_n > 0 then
+      perform pg_catalog.pg_notify('weft_steps', v_namespace);
+    end if;
+    v_count := v_count + v_n;
+  end loop;
+  return v_count;
+end
+$$;
+--! EndIncluded weft/030-enqueue-steps.sql
+--! Included weft/031-start-task.sql
+-- weft._start_task(task_id uuid, processor_id text, reason text) → void
+--
+-- Purpose : pending → running, and enqueues the steps that have no parents.
+-- Callers : weft.request_task (no run_after), weft.fire_timers (run_after reached).
+-- Locks   : caller holds the task row lock.
+create function weft._start_task(task_id uuid, processor_id text, reason text) returns void
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_roots uuid[];
+begin
+  update weft.tasks t set state = 'running', started_at = weft.now(), updated_at = pg_catalog.now()
+  where t.task_id = _start_task.task_id and t.state = 'pending';
+  if not found then
+    return;
+  end if;
+  insert into weft.transitions (entity, task_id, from_state, to_state, reason, processor_id)
+  values ('task', _start_task.task_id, 'pending', 'running', reason, processor_id);
+  select pg_catalog.array_agg(s.step_id) into v_roots
+  from weft.steps s where s.task_id = _start_task.task_id and s.pending_parents = 0 and s.state = 'pending';
+  perform weft._enqueue_steps(v_roots, processor_id, reason);
+end
+$$;
+--! EndIncluded weft/031-start-task.sql
+--! Included weft/032-request-task.sql
+-- weft.request_task(namespace, workflow_name, context, version, idempotency_key, priority,
+--                   run_after, parent_task_id, requested_by) → uuid (the task_id)
+--
+-- Purpose : creates a task of a workflow (the latest registered version unless `version` is
+--           given) with all its steps, and — unless run_after is in the future — starts it:
+--           its root steps' messages are in their queue when the caller commits. Works inside
+--           the caller's transaction: roll back and there is no task.
+-- Idempotency: a non-null idempotency_key identifies the request. The same key with the same
+--           request (namespace, workflow, version as given, context, priority, run_after,
+--           parent) returns the existing task; with a different request it raises WF009.
+--           Keys are kept until weft.purge_idempotency_keys(age) clears them (default 24 h).
+-- Callers : services (one SQL statement), the TS client, `weft task request`, the request
+--           queue intake (weft.intake_task_requests).
+-- Locks   : inserts only; concurrent requests with one key serialize on the unique index.
+-- Errors  : WF001 bad argument (null names, context not an object, unknown priority name);
+--           WF002 no such workflow (or version); WF009 idempotency conflict.
+--
+-- Example : select weft.request_task('math', 'diamond', '{"n": 2}', idempotency_key => 'order-42');
+create function weft.request_task(
+  namespace text,
+  workflow_name text,
+  context jsonb default '{}',
+  version text default null,
+  idempotency_key text default null,
+  priority text default 'normal',
+  run_after timestamptz default null,
+  parent_task_id uuid default null,
+  requested_by text default null
+) returns uuid
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_workflow_id uuid;
+  v_priority smallint;
+  v_context jsonb := coalesce(context, '{}'::jsonb);
+  v_hash text;
+  v_task_id uuid;
+  v_existing record;
+  v_steps integer;
+begin
+  -- Guard: arguments.
+  if namespace is null or workflow_name is null then
+    raise exception 'namespace and workflow_name are required (got %, %)', coalesce(namespace, 'null'), coalesce(workflow_name, 'null')
+      using errcode = 'WF001';
+  end if;
+  if pg_catalog.jsonb_typeof(v_context) <> 'object' then
+    raise exception 'context must be a JSON object, got a JSON %', pg_catalog.jsonb_typeof(v_context)
+      using errcode = 'WF001', detail = pg_catalog.left(v_context::text, 200);
+  end if;
+  v_priority := weft.priority_value(priority);
+  if v_priority is null then
+    raise exception 'unknown priority "%"', priority
+      using errcode = 'WF001', hint = 'Use critical, high, normal, low or background.';
+  end if;
+  if idempotency_key is not null and (pg_catalog.length(idempotency_key) = 0 or pg_catalog.length(idempotency_key) > 255) then
+    raise exception 'idempotency_key must be 1 to 255 characters, got % characters', pg_catalog.length(idempotency_key)
+      using errcode = 'WF001';
+  end if;
+
+  -- Guard: the workflow exists.
+  select w.workflow_id into v_workflow_id
+  from weft.workflows w
+  where w.namespace = request_task.namespace and w.name = workflow_name
+    and (request_task.version is null or w.version = request_task.version)
+  order by w.created_at desc, w.workflow_id desc
+  limit 1;
+  if v_workflow_id is null then
+    raise exception 'workflow %/% not found%', namespace, workflow_name, coalesce(' (version ' || request_task.version || ')', '')
+      using errcode = 'WF002', hint = 'Register it first (weft workflows apply, or weft.register_workflow).';
+  end if;
+
+  select pg_catalog.count(*)::integer into v_steps from weft.workflow_steps ws where ws.workflow_id = v_workflow_id;
+  v_hash := pg_catalog.md5(pg_catalog.jsonb_build_array(namespace, workflow_name, request_task.version, v_context,
+                                                        v_priority, run_after, parent_task_id)::text);
+  insert into weft.tasks (workflow_id, namespace, state, priority, context, idempotency_key, request_hash, run_after,
+                          parent_task_id, requested_by, steps_total, steps_remaining)
+  values (v_workflow_id, request_task.namespace, 'pending', v_priority, v_context, request_task.idempotency_key, v_hash,
+          request_task.run_after, request_task.parent_task_id, request_task.requested_by, v_steps, v_steps)
+  on conflict (idempotency_key) where idempotency_key is not null do nothing
+  returning task_id into v_task_id;
+
+  if v_task_id is null then
+    select t.task_id, t.request_hash into v_existing from weft.tasks t where t.idempotency_key = request_task.idempotency_key;
+    if v_existing.request_hash = v_hash then
+      return v_existing.task_id;
+    end if;
+    raise exception 'idempotency key "%" was already used for a different request (task %)', idempotency_key, v_existing.task_id
+      using errcode = 'WF009', hint = 'Use a new key for a new request; the same key returns the same task only for the identical request.';
+  end if;
+
+  insert into weft.steps (task_id, name, position, handler, args, max_attempts, retry, timeout_ms, compensate, pending_parents)
+  select v_task_id, ws.name, ws.position, ws.handler, ws.args, (ws.retry ->> 'max_attempts')::integer, ws.retry,
+         ws.timeout_ms, ws.compensate,
+         (select pg_catalog.count(*) from weft.workflow_edges e where e.workflow_id = ws.workflow_id and e.child = ws.name)::integer
+  from weft.workflow_steps ws
+  where ws.workflow_id = v_workflow_id;
+  insert into weft.transitions (entity, task_id, from_state, to_state, reason, processor_id)
+  values ('task', v_task_id, null, 'pending', 'requested', request_task.requested_by);
+
+  if request_task.run_after is null or request_task.run_after <= weft.now() then
+    perform weft._start_task(v_task_id, request_task.requested_by, 'requested');
+  else
+    perform pg_catalog.pg_notify('weft_orchestrator', 'timer');
+  end if;
+  return v_task_id;
+end
+$$;
+--! EndIncluded weft/032-request-task.sql
+--! Included weft/033-step-report-types.sql
+-- Row types returned to workers by the report functions.
+--
+-- weft.step_report: what became of a complete_step / fail_step call.
+--   outcome   applied    the report was applied
+--             duplicate  the same attempt had already completed (a redelivered message ran twice)
+--             rejected   stale attempt, or the step/task has moved on: recorded in
+--                        weft.rejected_results, not applied (a WARNING with SQLSTATE WF007 says so)
+--   reason    why it was rejected or what it caused (e.g. retry_scheduled, step_failed)
+create type weft.step_report as (
+  outcome text,
+  reason text,
+  step_id uuid,
+  step_state weft.step_state,
+  attempt integer,
+  task_id uuid,
+  task_state weft.task_state
+);
+
+-- weft._fence_result: the verdict of weft._fence_step plus what the caller needs next.
+create type weft._fence_result as (
+  verdict text,
+  reason text,
+  task_id uuid,
+  namespace text,
+  workflow_id uuid,
+  task_state weft.task_state,
+  step_name text,
+  step_state weft.step_state,
+  current_attempt integer,
+  max_attempts integer,
+  retry jsonb,
+  msg_id bigint
+);
+--! EndIncluded weft/033-step-report-types.sql
+--! Included weft/034-fence-step.sql
+-- weft._fence_step(step_id, attempt, kind, payload, processor_id, lock_task, record) → weft._fence_result
+--
+-- Purpose : the fencing check every worker report goes through. The attempt number is the
+--           fencing token: only the step's current attempt, while the step is enqueued, may
+--           report. Verdicts:
+--             ok         current attempt, step enqueued, task not terminal
+--             duplicate  current attempt, step already complete (kind complete only)
+--             stale      anything else: an older attempt, or the step/task moved on; recorded
+--                        in weft.rejected_results (when `record`) with a WARNING, SQLSTATE WF007
+-- Callers : weft.complete_step, weft.fail_step, weft.heartbeat_step, weft.checkpoint_step.
+-- Locks   : with lock_task, the task row (FOR NO KEY UPDATE) and then the step row (FOR UPDATE)
+--           — the engine's lock order. Without, the step row only.
+-- Errors  : WF001 null step_id / attempt < 1; WF006 unknown step; WF007 (exception) when the
+--           attempt is higher than any attempt started — that is bad input, nothing is recorded.
+create function weft._fence_step(
+  step_id uuid, attempt integer, kind text, payload jsonb, processor_id text, lock_task boolean, record boolean
+) returns weft._fence_result
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_task_id uuid;
+  v_task record;
+  v_step record;
+  v_out weft._fence_result;
+begin
+  if step_id is null then
+    raise exception 'step_id must not be null' using errcode = 'WF001';
+  end if;
+  if attempt is null or attempt < 1 then
+    raise exception 'attempt must be a positive integer, got %', coalesce(attempt::text, 'null') using errcode = 'WF001';
+  end if;
+  select s.task_id into v_task_id from weft.steps s where s.step_id = _fence_step.step_id;
+  if v_task_id is null then
+    raise exception 'step % not found', step_id using errcode = 'WF006';
+  end if;
+  if lock_task then
+    select t.state, t.namespace, t.workflow_id into v_task from weft.tasks t where t.task_id = v_task_id for no key update;
+  else
+    select t.state, t.namespace, t.workflow_id into v_task from weft.tasks t where t.task_id = v_task_id;
+  end if;
+  select s.name, s.state, s.attempt, s.max_attempts, s.retry, s.msg_id into v_step
+  from weft.steps s where s.step_id = _fence_step.step_id for update;
+
+  if attempt > v_step.attempt then
+    raise exception 'attempt % of step % was never started (current attempt is %)', attempt, step_id, v_step.attempt
+      using errcode = 'WF007', hint = 'Report with the attempt number from the step message.';
+  end if;
+
+  v_out := row('ok', null, v_task_id, v_task.namespace, v_task.workflow_id, v_task.state, v_step.name, v_step.state,
+               v_step.attempt, v_step.max_attempts, v_step.retry, v_step.msg_id)::weft._fence_result;
+  if attempt < v_step.attempt then
+    v_out.verdict := 'stale';
+    v_out.reason := 'superseded_attempt';
+  elsif v_step.state = 'complete' and kind = 'complete' then
+    v_out.verdict := 'duplicate';
+    v_out.reason := 'already_complete';
+  elsif v_step.state <> 'enqueued' then
+    v_out.verdict := 'stale';
+    v_out.reason := 'step_' || v_step.state::text;
+  elsif v_task.state in ('complete', 'error', 'cancelled') then
+    v_out.verdict := 'stale';
+    v_out.reason := 'task_' || v_task.state::text;
+  end if;
+
+  if v_out.verdict <> 'ok' and record then
+    insert into weft.rejected_results (task_id, step_id, attempt, current_attempt, step_state, kind, reason, payload, processor_id)
+    values (v_task_id, step_id, attempt, v_step.attempt, v_step.state::text, kind, v_out.reason, payload, processor_id);
+    if v_out.verdict = 'stale' then
+      raise warning 'weft: % of step % attempt % rejected (%); current attempt is %, step is %', kind, step_id, attempt,
+        v_out.reason, v_step.attempt, v_step.state
+        using errcode = 'WF007';
+    end if;
+  end if;
+  return v_out;
+end
+$$;
+--! EndIncluded weft/034-fence-step.sql
+--! Included weft/035-request-finalization.sql
+-- weft._request_finalization(task_id, reason, processor_id) → void
+--
+-- Purpose : running → finalizing: nothing more will be started for the task; an orchestrator
+--           claims and finalizes it (weft.claim_task_for_finalization, weft.finalize_task).
+--           NOTIFY weft_orchestrator 'finalize' wakes orchestrators.
+-- Callers : weft.complete_step (last step done), weft._apply_step_failure (step failed for good),
+--           weft.cancel_task.
+-- Locks   : caller holds the task row lock.
+create function weft._request_finalization(task_id uuid, reason text, processor_id text) returns void
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+begin
+  update weft.tasks t set state = 'finalizing', finalize_requested_at = weft.now(), updated_at = pg_catalog.now()
+  where t.task_id = _request_finalization.task_id and t.state = 'running';
+  if found then
+    insert into weft.transitions (entity, task_id, from_state, to_state, reason, processor_id)
+    values ('task', _request_finalization.task_id, 'running', 'finalizing', reason, processor_id);
+    perform pg_catalog.pg_notify('weft_orchestrator', 'finalize');
+  end if;
+end
+$$;
+--! EndIncluded weft/035-request-finalization.sql
+--! Included weft/036-complete-step.sql
+-- weft.complete_step(step_id, attempt, result, processor_id) → weft.step_report
+--
+-- Purpose : a worker reports that attempt `attempt` of a step succeeded with `result`. In one
+--           transaction: the step becomes complete, its queue message is deleted, each child's
+--           count of pending parents drops, children that reach 0 are enqueued (if the task is
+--           still running), and when no step remains the task moves to finalizing.
+--           A report for a superseded attempt, or for a step that moved on, is recorded in
+--           weft.rejected_results and not applied (outcome 'rejected', WARNING WF007); the same
+--           attempt reported twice gives outcome 'duplicate'.
+-- Callers : workers (TS SDK, bash+psql, any language), weft.intake_step_results.
+-- Locks   : task row, then the step row, then the child rows (lock order: task → steps), so two
+--           parents of one join completing at once serialize on the task row and the join is
+--           enqueued exactly once.
+-- Errors  : WF001 null step_id / bad attempt; WF006 unknown step; WF007 attempt never started.
+--
+-- Example : select * from weft.complete_step('0190…'::uuid, 1, '42'::jsonb);
+create function weft.complete_step(step_id uuid, attempt integer, result jsonb default null, processor_id text default null)
+returns weft.step_report
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v weft._fence_result;
+  v_ready uuid[];
+  v_remaining integer;
+  v_task_state weft.task_state;
+begin
+  v := weft._fence_step(step_id, attempt, 'complete', result, processor_id, true, true);
+  if v.verdict <> 'ok' then
+    return row(case v.verdict when 'duplicate' then 'duplicate' else 'rejected' end, v.reason, step_id, v.step_state,
+               v.current_attempt, v.task_id, v.task_state)::weft.step_report;
+  end if;
+
+  update weft.steps s
+  set state = 'complete', result = complete_step.result, error = null, finished_at = weft.now(), msg_id = null,
+      deadline_at = null, updated_at = pg_catalog.now()
+  where s.step_id = complete_step.step_id;
+  if v.msg_id is not null then
+    perform pgmq.delete(v.namespace, v.msg_id);
+  end if;
+  insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id, attempt)
+  values ('step', v.task_id, step_id, 'enqueued', 'complete', 'completed', processor_id, attempt);
+
+  -- Children: one fewer pending parent each; those at zero are ready.
+  with dec as (
+    update weft.steps c set pending_parents = c.pending_parents - 1, updated_at = pg_catalog.now()
+    from weft.workflow_edges e
+    where e.workflow_id = v.workflow_id and e.parent = v.step_name and c.task_id = v.task_id and c.name = e.child
+    returning c.step_id, c.pending_parents, c.state
+  )
+  select pg_catalog.array_agg(dec.step_id) filter (where dec.pending_parents = 0 and dec.state = 'pending') into v_ready from dec;
+  if v.task_state = 'running' then
+    perform weft._enqueue_steps(v_ready, processor_id, 'parents_complete');
+  end if;
+
+  update weft.tasks t set steps_remaining = t.steps_remaining - 1, updated_at = pg_catalog.now()
+  where t.task_id = v.task_id
+  returning t.steps_remaining, t.state into v_remaining, v_task_state;
+  if v_remaining = 0 then
+    perform weft._request_finalization(v.task_id, 'all_steps_complete', processor_id);
+    v_task_state := 'finalizing';
+  end if;
+  return row('applied', null, step_id, 'complete'::weft.step_state, attempt, v.task_id, v_task_state)::weft.step_report;
+end
+$$;
+--! EndIncluded weft/036-complete-step.sql
+--! Included weft/037-apply-step-failure.sql
+-- weft._apply_step_failure(task_id, step_id, attempt, error, retryable, processor_id, reason) → weft.step_report
+--
+-- Purpose : what a failed attempt leads to, per the step's retry policy: when the error is
+--           retryable, attempts remain (max_attempts counts the first run) and the policy's
+--           retry_on / dont_retry_on filters allow it (matched against error.code and
+--           error.name), the step waits in waiting_retry until ready_at = now + backoff;
+--           otherwise it is in error and the task moves to finalizing. The queue message of
+--           the attempt is deleted either way.
+-- Callers : weft.fail_step (worker reports), weft.fire_timers (deadline passed).
+-- Locks   : caller holds the task row lock and the step row lock (weft._fence_step).
+create function weft._apply_step_failure(
+  task_id uuid, step_id uuid, attempt integer, error jsonb, retryable boolean, processor_id text, reason text
+) returns weft.step_report
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_step record;
+  v_names text[];
+  v_retry boolean;
+  v_delay bigint;
+  v_task_state weft.task_state;
+begin
+  select s.state, s.attempt, s.max_attempts, s.retry, s.msg_id, t.namespace, t.state as task_state into v_step
+  from weft.steps s join weft.tasks t on t.task_id = s.task_id
+  where s.step_id = _apply_step_failure.step_id;
+
+  v_names := array_remove(array[error ->> 'code', error ->> 'name'], null);
+  v_retry := coalesce(retryable, true)
+    and v_step.attempt < v_step.max_attempts
+    and v_step.task_state = 'running'
+    and not exists (select 1 from pg_catalog.jsonb_array_elements_text(v_step.retry -> 'dont_retry_on') d where d = any (v_names))
+    and (pg_catalog.jsonb_array_length(v_step.retry -> 'retry_on') = 0
+         or exists (select 1 from pg_catalog.jsonb_array_elements_text(v_step.retry -> 'retry_on') r where r = any (v_names)));
+
+  if v_step.msg_id is not null then
+    perform pgmq.delete(v_step.namespace, v_step.msg_id);
+  end if;
+
+  if v_retry then
+    v_delay := weft.retry_delay_ms(v_step.retry, v_step.attempt);
+    update weft.steps s
+    set state = 'waiting_retry', error = _apply_step_failure.error, msg_id = null, deadline_at = null,
+        ready_at = weft.now() + v_delay * interval '1 millisecond', updated_at = pg_catalog.now()
+    where s.step_id = _apply_step_failure.step_id;
+    insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id, attempt, details)
+    values ('step', task_id, step_id, 'enqueued', 'waiting_retry', reason, processor_id, attempt,
+            pg_catalog.jsonb_build_object('error', error, 'retryable', true, 'delay_ms', v_delay));
+    perform pg_catalog.pg_notify('weft_orchestrator', 'timer');
+    return row('applied', 'retry_scheduled', step_id, 'waiting_retry'::weft.step_state, attempt, task_id, v_step.task_state)::weft.step_report;
+  end if;
+
+  update weft.steps s
+  set state = 'error', error = _apply_step_failure.error, msg_id = null, deadline_at = null, finished_at = weft.now(),
+      updated_at = pg_catalog.now()
+  where s.step_id = _apply_step_failure.step_id;
+  insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id, attempt, details)
+  values ('step', task_id, step_id, 'enqueued', 'error', reason, processor_id, attempt,
+          pg_catalog.jsonb_build_object('error', error, 'retryable', coalesce(retryable, true),
+                                        'attempts_exhausted', v_step.attempt >= v_step.max_attempts));
+  perform weft._request_finalization(task_id, 'step_failed', processor_id);
+  select t.state into v_task_state from weft.tasks t where t.task_id = _apply_step_failure.task_id;
+  return row('applied', 'step_failed', step_id, 'error'::weft.step_state, attempt, task_id, v_task_state)::weft.step_report;
+end
+$$;
+--! EndIncluded weft/037-apply-step-failure.sql
+--! Included weft/038-fail-step.sql
+-- weft.fail_step(step_id, attempt, error, retryable, processor_id) → weft.step_report
+--
+-- Purpose : a worker reports that attempt `attempt` failed. `error` is a JSON object (a bare
+--           string becomes {"message": …}); its `code` / `name` are matched by the retry
+--           policy's retry_on / dont_retry_on. retryable = false fails the step at once
+--           (a permanent error). Retry or failure per weft._apply_step_failure.
+--           Stale reports: recorded, not applied (outcome 'rejected', WARNING WF007).
+-- Callers : workers (any language), weft.intake_step_results.
+-- Locks   : task row, then step row (weft._fence_step).
+-- Errors  : WF001 null step_id / bad attempt / error not an object or string; WF006; WF007.
+--
+-- Example : select * from weft.fail_step('0190…'::uuid, 1, '{"message":"card declined","code":"DECLINED"}', false);
+create function weft.fail_step(
+  step_id uuid, attempt integer, error jsonb default '{}', retryable boolean default true, processor_id text default null
+) returns weft.step_report
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v weft._fence_result;
+  v_error jsonb := coalesce(error, '{}'::jsonb);
+begin
+  if pg_catalog.jsonb_typeof(v_error) = 'string' then
+    v_error := pg_catalog.jsonb_build_object('message', v_error #>> '{}');
+  elsif pg_catalog.jsonb_typeof(v_error) <> 'object' then
+    raise exception 'error must be a JSON object or string, got a JSON %', pg_catalog.jsonb_typeof(v_error)
+      using errcode = 'WF001';
+  end if;
+  if pg_catalog.octet_length(v_error::text) > 65536 then
+    v_error := pg_catalog.jsonb_build_object('message', pg_catalog.left(v_error ->> 'message', 4096), 'code', v_error -> 'code',
+                                             'name', v_error -> 'name', 'truncated', true);
+  end if;
+  v := weft._fence_step(step_id, attempt, 'fail', v_error, processor_id, true, true);
+  if v.verdict <> 'ok' then
+    return row('rejected', v.reason, step_id, v.step_state, v.current_attempt, v.task_id, v.task_state)::weft.step_report;
+  end if;
+  return weft._apply_step_failure(v.task_id, step_id, attempt, v_error, retryable, processor_id,
+                                  case when coalesce(retryable, true) then 'failed' else 'failed_permanently' end);
+end
+$$;
+--! EndIncluded weft/038-fail-step.sql
+--! Included weft/039-heartbeat-step.sql
+-- weft.heartbeat_step(step_id, attempt, extend_seconds, progress) → table(carry_on, reason, visible_until)
+--
+-- Purpose : a worker says it is still working on an attempt. While the attempt is current and
+--           its task is running, the lease — the visibility timeout of the step's queue
+--           message — is extended by extend_seconds from now, optional progress
+--           ({percent, message}) is stored, and carry_on is true. Otherwise carry_on is false
+--           with the reason (superseded_attempt, step_cancelled, task_cancelled, task_finalizing,
+--           …): the worker should stop the handler; its result would be rejected.
+-- Callers : workers, every third of the lease (the TS SDK does it by itself).
+-- Locks   : the step row only (no task lock: heartbeats must not queue behind completions).
+-- Errors  : WF001 bad arguments (extend_seconds outside 1..43200, progress not an object);
+--           WF006 unknown step; WF007 attempt never started.
+create function weft.heartbeat_step(step_id uuid, attempt integer, extend_seconds integer default 30, progress jsonb default null)
+returns table (carry_on boolean, reason text, visible_until timestamptz)
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v weft._fence_result;
+  v_vt timestamptz;
+begin
+  if extend_seconds is null or extend_seconds < 1 or extend_seconds > 43200 then
+    raise exception 'extend_seconds must be from 1 to 43200, got %', coalesce(extend_seconds::text, 'null') using errcode = 'WF001';
+  end if;
+  if progress is not null and pg_catalog.jsonb_typeof(progress) <> 'object' then
+    raise exception 'progress must be a JSON object like {"percent": 40, "message": "…"}, got a JSON %', pg_catalog.jsonb_typeof(progress)
+      using errcode = 'WF001';
+  end if;
+  v := weft._fence_step(step_id, attempt, 'heartbeat', null, null, false, false);
+  if v.verdict <> 'ok' then
+    return query select false, v.reason, null::timestamptz;
+    return;
+  end if;
+  if v.task_state <> 'running' then
+    return query select false, 'task_' || v.task_state::text, null::timestamptz;
+    return;
+  end if;
+  v_vt := pg_catalog.clock_timestamp() + pg_catalog.make_interval(secs => extend_seconds);
+  if v.msg_id is not null then
+    perform pgmq.set_vt(v.namespace, v.msg_id, v_vt);
+  end if;
+  update weft.steps s set progress = coalesce(heartbeat_step.progress, s.progress), updated_at = pg_catalog.now()
+  where s.step_id = heartbeat_step.step_id;
+  return query select true, 'ok'::text, v_vt;
+end
+$$;
+--! EndIncluded weft/039-heartbeat-step.sql
+--! Included weft/040-checkpoint-step.sql
+-- weft.checkpoint_step(step_id, attempt, data) → boolean
+--
+-- Purpose : stores partial progress of the current attempt; the next attempt's message carries
+--           the last checkpoint (field `checkpoint`). Returns false (and records the report in
+--           weft.rejected_results) when the attempt is not current.
+-- Callers : workers (TS SDK ctx.checkpoint()).
+-- Locks   : the step row.
+-- Errors  : WF001 null data or data over 1 MiB; WF006; WF007 attempt never started.
+create function weft.checkpoint_step(step_id uuid, attempt integer, data jsonb) returns boolean
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v weft._fence_result;
+begin
+  if data is null then
+    raise exception 'checkpoint data must not be null' using errcode = 'WF001';
+  end if;
+  if pg_catalog.octet_length(data::text) > 1048576 then
+    raise exception 'checkpoint data is % bytes; at most 1 MiB is allowed', pg_catalog.octet_length(data::text) using errcode = 'WF001';
+  end if;
+  v := weft._fence_step(step_id, attempt, 'checkpoint', data, null, false, true);
+  if v.verdict <> 'ok' then
+    return false;
+  end if;
+  update weft.steps s set checkpoint = data, updated_at = pg_catalog.now() where s.step_id = checkpoint_step.step_id;
+  return true;
+end
+$$;
+--! EndIncluded weft/040-checkpoint-step.sql
+--! Included weft/041-claim-tasks-for-finalization.sql
+-- weft.claim_tasks_for_finalization(processor_id, task_ids, ttl_ms, max_tasks)
+--   → table(task_id, outcome, expires_at)
+--
+-- Purpose : the finalization gate. For each candidate task in state finalizing, inserts a
+--           claim (holder, expiry) unless a live claim of another processor exists. Exactly one
+--           processor wins a task whatever the number of orchestrators: the claims primary key
+--           serializes concurrent inserts, and ON CONFLICT takes the row over only when the
+--           existing claim has expired (a takeover) or is the caller's own (a renewal).
+--           Candidates: the given task_ids; or, when task_ids is null, up to max_tasks
+--           finalizing tasks with no live claim, oldest request first, skipping rows another
+--           orchestrator is claiming right now (SKIP LOCKED).
+--           outcome: won | taken_over | contended (held by another) | not_finalizing.
+--           Counters go to weft.processor_stats.
+-- Callers : orchestrators (the finalization loop); weft.claim_task_for_finalization.
+-- Locks   : task rows FOR UPDATE SKIP LOCKED (sweep mode); the claim rows.
+-- Errors  : WF001 processor_id null/empty, ttl_ms outside 100..3600000.
+create function weft.claim_tasks_for_finalization(
+  processor_id text, task_ids uuid[] default null, ttl_ms integer default 30000, max_tasks integer default 100
+) returns table (task_id uuid, outcome text, expires_at timestamptz)
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := weft.now();
+  v_candidates uuid[];
+begin
+  if processor_id is null or pg_catalog.btrim(processor_id) = '' then
+    raise exception 'processor_id must be a non-empty string' using errcode = 'WF001';
+  end if;
+  if ttl_ms is null or ttl_ms < 100 or ttl_ms > 3600000 then
+    raise exception 'ttl_ms must be from 100 to 3600000, got %', coalesce(ttl_ms::text, 'null') using errcode = 'WF001';
+  end if;
+
+  if task_ids is null then
+    select pg_catalog.array_agg(c.task_id) into v_candidates from (
+      select t.task_id from weft.tasks t
+      where t.state = 'finalizing'
+        and not exists (select 1 from weft.finalization_claims c where c.task_id = t.task_id and c.expires_at > v_now)
+      order by t.finalize_requested_at
+      limit greatest(coalesce(max_tasks, 100), 1)
+      for update of t skip locked
+    ) c;
+  else
+    v_candidates := task_ids;
+  end if;
+  if v_candidates is null then
+    return;
+  end if;
+
+  return query
+  with eligible as (
+    select t.task_id from weft.tasks t where t.task_id = any (v_candidates) and t.state = 'finalizing'
+  ), previous as (
+    select c.task_id, c.processor_id, c.expires_at from weft.finalization_claims c where c.task_id = any (v_candidates)
+  ), upserted as (
+    insert into weft.finalization_claims as c (task_id, processor_id, claimed_at, expires_at)
+    select e.task_id, claim_tasks_for_finalization.processor_id, v_now, v_now + ttl_ms * interval '1 millisecond' from eligible e
+    on conflict on constraint finalization_claims_pkey do update
+      set processor_id = excluded.processor_id, claimed_at = excluded.claimed_at, expires_at = excluded.expires_at,
+          takeovers = c.takeovers + case when c.processor_id = excluded.processor_id then 0 else 1 end
+      where c.expires_at <= v_now or c.processor_id = excluded.processor_id
+    returning c.task_id, c.expires_at
+  ), outcomes as (
+    select cand as task_id,
+           case
+             when u.task_id is not null and p.task_id is not null and p.processor_id <> claim_tasks_for_finalization.processor_id then 'taken_over'
+             when u.task_id is not null then 'won'
+             when e.task_id is null then 'not_finalizing'
+             else 'contended'
+           end as outcome,
+           u.expires_at
+    from pg_catalog.unnest(v_candidates) as cand
+    left join eligible e on e.task_id = cand
+    left join upserted u on u.task_id = cand
+    left join previous p on p.task_id = cand
+  ), counted as (
+    insert into weft.processor_stats as ps (processor_id, claims_attempted, claims_won, claims_contended, claims_taken_over, last_seen_at)
+    select claim_tasks_for_finalization.processor_id, pg_catalog.count(*),
+           pg_catalog.count(*) filter (where o.outcome in ('won', 'taken_over')),
+           pg_catalog.count(*) filter (where o.outcome = 'contended'),
+           pg_catalog.count(*) filter (where o.outcome = 'taken_over'), pg_catalog.now()
+    from outcomes o
+    on conflict (processor_id) do update
+      set claims_attempted = ps.claims_attempted + excluded.claims_attempted,
+          claims_won = ps.claims_won + excluded.claims_won,
+          claims_contended = ps.claims_contended + excluded.claims_contended,
+          claims_taken_over = ps.claims_taken_over + excluded.claims_taken_over,
+          last_seen_at = excluded.last_seen_at
+    returning 1
+  )
+  -- `counted` runs although nothing reads it (data-modifying WITH queries always run once).
+  select o.task_id, o.outcome, o.expires_at from outcomes o;
+end
+$$;
+--! EndIncluded weft/041-claim-tasks-for-finalization.sql
+--! Included weft/042-claim-task-for-finalization.sql
+-- weft.claim_task_for_finalization(task_id, processor_id, ttl_ms) → table(outcome, expires_at)
+--
+-- Purpose : claims one task for finalization (see weft.claim_tasks_for_finalization for the
+--           rules). outcome: won | taken_over | contended | not_finalizing.
+-- Callers : orchestrators, operators, tests.
+-- Errors  : WF001 null task_id / processor_id; WF005 unknown task.
+--
+-- Example : select * from weft.claim_task_for_finalization('0190…', 'orch-a');
+create function weft.claim_task_for_finalization(task_id uuid, processor_id text, ttl_ms integer default 30000)
+returns table (outcome text, expires_at timestamptz)
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+begin
+  if task_id is null then
+    raise exception 'task_id must not be null' using errcode = 'WF001';
+  end if;
+  if not exists (select 1 from weft.tasks t where t.task_id = claim_task_for_finalization.task_id) then
+    raise exception 'task % not found', task_id using errcode = 'WF005';
+  end if;
+  return query select c.outcome, c.expires_at
+  from weft.claim_tasks_for_finalization(processor_id, array[task_id], ttl_ms) c;
+end
+$$;
+--! EndIncluded weft/042-claim-task-for-finalization.sql
+--! Included weft/043-finalize-task.sql
+-- weft.finalize_task(task_id, processor_id) → weft.task_state (the final state)
+--
+-- Purpose : the single place a task becomes terminal. The caller must hold a live claim
+--           (weft.claim_task_for_finalization). From finalizing:
+--             cancellation requested       → cancelled
+--             some step in error            → error (error = {step, error} of the first failed step)
+--             otherwise (every step done)   → complete (result = results of the leaf steps)
+--           Steps not yet terminal are cancelled and their messages deleted. The claim row is
+--           deleted (released), the processor's counter goes up, and NOTIFY weft_task_finished
+--           (payload: task id) tells waiting clients.
+--           A task is finalized exactly once: only a finalizing task can be claimed, and only
+--           the claim holder can finalize it.
+-- Callers : orchestrators, right after winning the claim.
+-- Locks   : task row, then its step rows.
+-- Errors  : WF001 nulls; WF005 unknown task; WF011 the caller holds no live claim;
+--           WF008 the task is not finalizing.
+create function weft.finalize_task(task_id uuid, processor_id text) returns weft.task_state
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_task record;
+  v_claim record;
+  v_failed record;
+  v_final weft.task_state;
+  v_result jsonb;
+  v_error jsonb;
+  v_step record;
+begin
+  if task_id is null or processor_id is null then
+    raise exception 'task_id and processor_id must not be null' using errcode = 'WF001';
+  end if;
+  select t.state, t.namespace, t.workflow_id, t.error into v_task from weft.tasks t
+  where t.task_id = finalize_task.task_id for no key update;
+  if not found then
+    raise exception 'task % not found', task_id using errcode = 'WF005';
+  end if;
+  select c.processor_id, c.expires_at into v_claim from weft.finalization_claims c where c.task_id = finalize_task.task_id for update;
+  if not found or v_claim.processor_id <> finalize_task.processor_id or v_claim.expires_at <= weft.now() then
+    raise exception 'processor "%" holds no live finalization claim on task %', processor_id, task_id
+      using errcode = 'WF011', detail = coalesce('claim held by ' || v_claim.processor_id || ' until ' || v_claim.expires_at, 'no claim'),
+            hint = 'Claim it first with weft.claim_task_for_finalization.';
+  end if;
+  if v_task.state <> 'finalizing' then
+    raise exception 'task % is %, not finalizing', task_id, v_task.state using errcode = 'WF008';
+  end if;
+
+  select s.name, s.error into v_failed from weft.steps s
+  where s.task_id = finalize_task.task_id and s.state = 'error'
+  order by s.finished_at, s.position limit 1;
+
+  if v_task.error ? 'cancelled' then
+    v_final := 'cancelled';
+    v_error := v_task.error;
+  elsif v_failed.name is not null then
+    v_final := 'error';
+    v_error := pg_catalog.jsonb_build_object('step', v_failed.name, 'error', v_failed.error);
+  else
+    v_final := 'complete';
+    select coalesce(pg_catalog.jsonb_object_agg(s.name, s.result order by s.position), '{}'::jsonb) into v_result
+    from weft.steps s
+    where s.task_id = finalize_task.task_id and s.state = 'complete'
+      and not exists (select 1 from weft.workflow_edges e where e.workflow_id = v_task.workflow_id and e.parent = s.name);
+  end if;
+
+  -- Steps still open never run: cancel them and drop their messages.
+  for v_step in
+    update weft.steps s set state = 'cancelled', msg_id = null, finished_at = weft.now(), updated_at = pg_catalog.now()
+    from (select s2.step_id, s2.state as old_state, s2.msg_id as old_msg from weft.steps s2
+          where s2.task_id = finalize_task.task_id and s2.state in ('pending', 'enqueued', 'waiting_retry') for update) o
+    where s.step_id = o.step_id
+    returning s.step_id, o.old_state, o.old_msg, s.attempt
+  loop
+    if v_step.old_msg is not null then
+      perform pgmq.delete(v_task.namespace, v_step.old_msg);
+    end if;
+    insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id, attempt)
+    values ('step', finalize_task.task_id, v_step.step_id, v_step.old_state::text, 'cancelled', 'task_' || v_final::text, processor_id, v_step.attempt);
+  end loop;
+
+  update weft.tasks t set state = v_final, result = v_result, error = v_error, finished_at = weft.now(), updated_at = pg_catalog.now()
+  where t.task_id = finalize_task.task_id;
+  insert into weft.transitions (entity, task_id, from_state, to_state, reason, processor_id)
+  values ('task', finalize_task.task_id, 'finalizing', v_final::text, 'finalized', processor_id);
+  delete from weft.finalization_claims c where c.task_id = finalize_task.task_id;
+  insert into weft.processor_stats as ps (processor_id, tasks_finalized, last_seen_at) values (processor_id, 1, pg_catalog.now())
+  on conflict on constraint processor_stats_pkey do update set tasks_finalized = ps.tasks_finalized + 1, last_seen_at = excluded.last_seen_at;
+  perform pg_catalog.pg_notify('weft_task_finished', finalize_task.task_id::text);
+  return v_final;
+end
+$$;
+--! EndIncluded weft/043-finalize-task.sql
+--! Included weft/044-fire-timers.sql
+-- weft.fire_timers(processor_id, max_rows) → table(started_tasks, retried_steps, timed_out_steps, next_due_at)
+--
+-- Purpose : the durable timers, as one SQL sweep (rows, not in-memory timers): delayed tasks
+--           whose run_after has come are started; steps in waiting_retry whose ready_at has come
+--           get their next attempt enqueued; enqueued attempts past their deadline fail as
+--           retryable timeouts (error code "timeout"). next_due_at says when the next timer is
+--           due, so an orchestrator can sleep until then (or until a NOTIFY).
+-- Callers : orchestrators, every tick (any number at once: rows are taken with SKIP LOCKED).
+-- Locks   : task rows (FOR NO KEY UPDATE SKIP LOCKED), then their step rows.
+create function weft.fire_timers(processor_id text default null, max_rows integer default 500)
+returns table (started_tasks integer, retried_steps integer, timed_out_steps integer, next_due_at timestamptz)
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := weft.now();
+  v_task uuid;
+  v_started integer := 0;
+  v_retried integer := 0;
+  v_timed_out integer := 0;
+  v_steps uuid[];
+  v_step record;
+  v_limit integer := greatest(coalesce(max_rows, 500), 1);
+begin
+  -- Delayed starts.
+  for v_task in
+    select t.task_id from weft.tasks t
+    where t.state = 'pending' and t.run_after <= v_now
+    order by t.priority, t.task_id
+    limit v_limit
+    for no key update skip locked
+  loop
+    perform weft._start_task(v_task, processor_id, 'run_after_reached');
+    v_started := v_started + 1;
+  end loop;
+
+  -- Retries whose backoff has elapsed (task lock first, then steps).
+  with due_tasks as (
+    select t.task_id from weft.tasks t
+    where t.state = 'running'
+      and t.task_id in (select s.task_id from weft.steps s where s.state = 'waiting_retry' and s.ready_at <= v_now
+                        order by s.ready_at limit v_limit)
+    for no key update of t skip locked
+  )
+  select pg_catalog.array_agg(s.step_id) into v_steps
+  from weft.steps s join due_tasks d on d.task_id = s.task_id
+  where s.state = 'waiting_retry' and s.ready_at <= v_now;
+  v_retried := weft._enqueue_steps(v_steps, processor_id, 'retry_backoff_elapsed');
+
+  -- Attempts past their deadline.
+  for v_step in
+    select s.step_id, s.task_id, s.attempt, s.timeout_ms from weft.steps s
+    join weft.tasks t on t.task_id = s.task_id
+    where s.state = 'enqueued' and s.deadline_at <= v_now
+    order by s.deadline_at
+    limit v_limit
+    for no key update of t skip locked
+  loop
+    perform 1 from weft.steps s where s.step_id = v_step.step_id and s.state = 'enqueued' and s.attempt = v_step.attempt for update;
+    if found then
+      perform weft._apply_step_failure(v_step.task_id, v_step.step_id, v_step.attempt,
+        pg_catalog.jsonb_build_object('code', 'timeout', 'message',
+          pg_catalog.format('attempt %s exceeded its timeout of %s ms', v_step.attempt, v_step.timeout_ms)),
+        true, processor_id, 'timed_out');
+      v_timed_out := v_timed_out + 1;
+    end if;
+  end loop;
+
+  return query select v_started, v_retried, v_timed_out, (
+    select pg_catalog.min(d) from (
+      select pg_catalog.min(t.run_after) as d from weft.tasks t where t.state = 'pending'
+      union all select pg_catalog.min(s.ready_at) from weft.steps s where s.state = 'waiting_retry'
+      union all select pg_catalog.min(s.deadline_at) from weft.steps s where s.state = 'enqueued' and s.deadline_at is not null
+    ) x);
+end
+$$;
+--! EndIncluded weft/044-fire-timers.sql
+--! Included weft/045-cancel-task.sql
+-- weft.cancel_task(task_id, reason, requested_by) → weft.task_state
+--
+-- Purpose : cancels a task: nothing more starts; it moves to finalizing with a cancellation
+--           marker, and the finalizer ends it as cancelled (pending/queued steps cancelled, their
+--           messages deleted). Workers running its steps learn it from weft.heartbeat_step
+--           (carry_on = false) and their late results are rejected. Cascades to child tasks.
+--           Idempotent: cancelling a finished or already cancelling task returns its state.
+-- Callers : `weft task cancel`, the TS client, the API, SQL users.
+-- Locks   : the task row (and each child task's, recursively).
+-- Errors  : WF001 null task_id; WF005 unknown task.
+create function weft.cancel_task(task_id uuid, reason text default null, requested_by text default null)
+returns weft.task_state
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_state weft.task_state;
+  v_child uuid;
+begin
+  if task_id is null then
+    raise exception 'task_id must not be null' using errcode = 'WF001';
+  end if;
+  select t.state into v_state from weft.tasks t where t.task_id = cancel_task.task_id for no key update;
+  if not found then
+    raise exception 'task % not found', task_id using errcode = 'WF005';
+  end if;
+  if v_state in ('pending', 'running') then
+    update weft.tasks t
+    set state = 'finalizing', finalize_requested_at = weft.now(), updated_at = pg_catalog.now(),
+        error = pg_catalog.jsonb_build_object('cancelled', pg_catalog.jsonb_build_object('reason', reason, 'by', requested_by))
+    where t.task_id = cancel_task.task_id;
+    insert into weft.transitions (entity, task_id, from_state, to_state, reason, processor_id, details)
+    values ('task', cancel_task.task_id, v_state::text, 'finalizing', 'cancel_requested', requested_by,
+            pg_catalog.jsonb_build_object('reason', reason));
+    perform pg_catalog.pg_notify('weft_orchestrator', 'finalize');
+    v_state := 'finalizing';
+  end if;
+  for v_child in select t.task_id from weft.tasks t where t.parent_task_id = cancel_task.task_id and t.state in ('pending', 'running') loop
+    perform weft.cancel_task(v_child, coalesce(reason, 'parent cancelled'), requested_by);
+  end loop;
+  return v_state;
+end
+$$;
+--! EndIncluded weft/045-cancel-task.sql
+--! Included weft/046-intake-task-requests.sql
+-- weft.intake_task_requests(processor_id, max_messages, vt_seconds) → table(accepted, rejected)
+--
+-- Purpose : turns messages of the PGMQ queue orchestration_task_requests into tasks, so a
+--           service that can only send a PGMQ message can request a task:
+--             select pgmq.send('orchestration_task_requests',
+--               '{"namespace":"math","workflow":"diamond","context":{"n":2},"idempotency_key":"k1"}');
+--           Fields: namespace, workflow (or workflow_name), context, version, idempotency_key,
+--           priority, run_after, requested_by — the arguments of weft.request_task.
+--           Each message is handled in its own subtransaction: accepted ones are archived;
+--           a message weft.request_task rejects is archived too and written to
+--           weft.dead_letters with the reason and SQLSTATE — never dropped.
+-- Callers : orchestrators, every tick.
+-- Locks   : the messages it reads (PGMQ visibility timeout + SKIP LOCKED).
+create function weft.intake_task_requests(processor_id text default null, max_messages integer default 100, vt_seconds integer default 30)
+returns table (accepted integer, rejected integer)
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_msg record;
+  v_m jsonb;
+  v_ok integer := 0;
+  v_bad integer := 0;
+  v_state text;
+  v_text text;
+begin
+  for v_msg in select * from pgmq.read('orchestration_task_requests', vt_seconds, greatest(coalesce(max_messages, 100), 1)) loop
+    v_m := v_msg.message;
+    begin
+      if v_m is null or pg_catalog.jsonb_typeof(v_m) <> 'object' then
+        raise exception 'task request must be a JSON object, got %', coalesce(pg_catalog.jsonb_typeof(v_m), 'null') using errcode = 'WF001';
+      end if;
+      perform weft.request_task(
+        namespace => v_m ->> 'namespace',
+        workflow_name => coalesce(v_m ->> 'workflow', v_m ->> 'workflow_name'),
+        context => coalesce(v_m -> 'context', '{}'::jsonb),
+        version => v_m ->> 'version',
+        idempotency_key => v_m ->> 'idempotency_key',
+        priority => coalesce(v_m ->> 'priority', 'normal'),
+        run_after => (v_m ->> 'run_after')::timestamptz,
+        requested_by => coalesce(v_m ->> 'requested_by', 'queue:orchestration_task_requests'));
+      perform pgmq.archive('orchestration_task_requests', v_msg.msg_id);
+      v_ok := v_ok + 1;
+    exception when others then
+      get stacked diagnostics v_state = returned_sqlstate, v_text = message_text;
+      insert into weft.dead_letters (queue_name, msg_id, message, reason, sqlstate, processor_id)
+      values ('orchestration_task_requests', v_msg.msg_id, v_m, v_text, v_state, processor_id);
+      perform pgmq.archive('orchestration_task_requests', v_msg.msg_id);
+      v_bad := v_bad + 1;
+    end;
+  end loop;
+  return query select v_ok, v_bad;
+end
+$$;
+--! EndIncluded weft/046-intake-task-requests.sql
+--! Included weft/047-intake-step-results.sql
+-- weft.intake_step_results(processor_id, max_messages, vt_seconds) → table(applied, rejected, dead)
+--
+-- Purpose : applies step results that workers sent as PGMQ messages to the queue
+--           orchestration_step_results instead of calling weft.complete_step / weft.fail_step:
+--             {"step_id": "…", "attempt": 1, "status": "complete", "result": 42}
+--             {"step_id": "…", "attempt": 1, "status": "failed", "error": {"message": "…"}, "retryable": true}
+--           Each message in its own subtransaction; applied and stale (recorded in
+--           weft.rejected_results) messages are archived; malformed ones or ones naming an
+--           unknown step go to weft.dead_letters and are archived — never dropped.
+-- Callers : orchestrators, every tick.
+create function weft.intake_step_results(processor_id text default null, max_messages integer default 100, vt_seconds integer default 30)
+returns table (applied integer, rejected integer, dead integer)
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_msg record;
+  v_m jsonb;
+  v_report weft.step_report;
+  v_applied integer := 0;
+  v_rejected integer := 0;
+  v_dead integer := 0;
+  v_state text;
+  v_text text;
+begin
+  for v_msg in select * from pgmq.read('orchestration_step_results', vt_seconds, greatest(coalesce(max_messages, 100), 1)) loop
+    v_m := v_msg.message;
+    begin
+      if v_m is null or pg_catalog.jsonb_typeof(v_m) <> 'object' then
+        raise exception 'step result must be a JSON object, got %', coalesce(pg_catalog.jsonb_typeof(v_m), 'null') using errcode = 'WF001';
+      end if;
+      if pg_catalog.jsonb_typeof(v_m -> 'attempt') is distinct from 'number' then
+        raise exception 'step result needs a numeric "attempt", got %', coalesce((v_m -> 'attempt')::text, 'nothing') using errcode = 'WF001';
+      end if;
+      if v_m ->> 'status' = 'complete' then
+        v_report := weft.complete_step((v_m ->> 'step_id')::uuid, (v_m ->> 'attempt')::integer, v_m -> 'result',
+                                       coalesce(v_m ->> 'processor_id', processor_id));
+      elsif v_m ->> 'status' = 'failed' then
+        v_report := weft.fail_step((v_m ->> 'step_id')::uuid, (v_m ->> 'attempt')::integer, coalesce(v_m -> 'error', '{}'::jsonb),
+                                   coalesce((v_m ->> 'retryable')::boolean, true), coalesce(v_m ->> 'processor_id', processor_id));
+      else
+        raise exception 'step result "status" must be "complete" or "failed", got %', coalesce((v_m -> 'status')::text, 'nothing')
+          using errcode = 'WF001';
+      end if;
+      if v_report.outcome = 'applied' then v_applied := v_applied + 1; else v_rejected := v_rejected + 1; end if;
+      perform pgmq.archive('orchestration_step_results', v_msg.msg_id);
+    exception when others then
+      get stacked diagnostics v_state = returned_sqlstate, v_text = message_text;
+      insert into weft.dead_letters (queue_name, msg_id, message, reason, sqlstate, processor_id)
+      values ('orchestration_step_results', v_msg.msg_id, v_m, v_text, v_state, processor_id);
+      perform pgmq.archive('orchestration_step_results', v_msg.msg_id);
+      v_dead := v_dead + 1;
+    end;
+  end loop;
+  return query select v_applied, v_rejected, v_dead;
+end
+$$;
+--! EndIncluded weft/047-intake-step-results.sql
+--! Included weft/048-orchestrator-tick.sql
+-- weft.orchestrator_tick(processor_id, max_rows) → table(requests_accepted, requests_rejected,
+--   results_applied, results_rejected, results_dead, started_tasks, retried_steps, timed_out_steps,
+--   finalizable, next_due_at)
+--
+-- Purpose : one round trip for an orchestrator's periodic duties: request-queue intake,
+--           result-queue intake, timers; and how many finalizing tasks wait for a claim (the
+--           caller then claims and finalizes them). An idle orchestrator issues this one query
+--           per poll.
+-- Callers : orchestrators.
+create function weft.orchestrator_tick(processor_id text, max_rows integer default 100)
+returns table (requests_accepted integer, requests_rejected integer, results_applied integer, results_rejected integer,
+               results_dead integer, started_tasks integer, retried_steps integer, timed_out_steps integer,
+               finalizable integer, next_due_at timestamptz)
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  r record;
+  s record;
+  t record;
+  v_finalizable integer;
+begin
+  select * into r from weft.intake_task_requests(processor_id, max_rows);
+  select * into s from weft.intake_step_results(processor_id, max_rows);
+  select * into t from weft.fire_timers(processor_id, max_rows * 5);
+  select pg_catalog.count(*)::integer into v_finalizable from (
+    select 1 from weft.tasks x where x.state = 'finalizing'
+      and not exists (select 1 from weft.finalization_claims c where c.task_id = x.task_id and c.expires_at > weft.now())
+    limit 1000) f;
+  return query select r.accepted, r.rejected, s.applied, s.rejected, s.dead, t.started_tasks, t.retried_steps,
+                      t.timed_out_steps, v_finalizable, t.next_due_at;
+end
+$$;
+--! EndIncluded weft/048-orchestrator-tick.sql
+--! Included weft/050-orchestration-queues.sql
+-- The orchestration queues (created once, idempotently):
+--   orchestration_task_requests  task requests sent as PGMQ messages (weft.intake_task_requests)
+--   orchestration_step_results   step results sent as PGMQ messages (weft.intake_step_results)
+select pgmq.create('orchestration_task_requests');
+select pgmq.create('orchestration_step_results');
+--! EndIncluded weft/050-orchestration-queues.sql
+--! Included weft/060-views.sql
+-- Views for operators (schema weft). Read-only; granted to the monitor role.
+
+-- Each step of each workflow with its topological level: level 0 has no parents; steps of one
+-- level can run in parallel.
+create view weft.workflow_step_levels as
+with recursive lv as (
+  select ws.workflow_id, ws.name, 0 as level
+  from weft.workflow_steps ws
+  where not exists (select 1 from weft.workflow_edges e where e.workflow_id = ws.workflow_id and e.child = ws.name)
+  union all
+  select e.workflow_id, e.child, lv.level + 1
+  from lv join weft.workflow_edges e on e.workflow_id = lv.workflow_id and e.parent = lv.name
+)
+select w.namespace, w.name as workflow_name, w.version, lv.workflow_id, lv.name as step_name, max(lv.level) as level
+from lv join weft.workflows w on w.workflow_id = lv.workflow_id
+group by w.namespace, w.name, w.version, lv.workflow_id, lv.name;
+comment on view weft.workflow_step_levels is 'Topological level of every workflow step (0 = no parents).';
+
+-- Tasks not yet terminal, with progress.
+create view weft.active_tasks as
+select t.task_id, t.namespace, w.name as workflow_name, w.version as workflow_version, t.state,
+       weft.priority_name(t.priority) as priority, t.steps_total, t.steps_total - t.steps_remaining as steps_done,
+       case when t.steps_total = 0 then 0 else round(100.0 * (t.steps_total - t.steps_remaining) / t.steps_total, 1) end as percent,
+       t.idempotency_key, t.run_after, t.created_at, t.started_at, t.finalize_requested_at,
+       now() - t.created_at as age
+from weft.tasks t join weft.workflows w on w.workflow_id = t.workflow_id
+where t.state in ('pending', 'running', 'finalizing');
+comment on view weft.active_tasks is 'Tasks not yet terminal, with progress.';
+
+-- Counts of tasks by namespace, workflow and state.
+create view weft.task_stats as
+select t.namespace, w.name as workflow_name, t.state, count(*) as tasks,
+       min(t.created_at) as oldest_created_at, max(t.finished_at) as last_finished_at
+from weft.tasks t join weft.workflows w on w.workflow_id = t.workflow_id
+group by t.namespace, w.name, t.state;
+comment on view weft.task_stats is 'Task counts per namespace, workflow and state.';
+
+-- Finalization claims with their holder and whether they are still live.
+create view weft.claims as
+select c.task_id, c.processor_id, c.claimed_at, c.expires_at, c.expires_at > weft.now() as live,
+       greatest(extract(epoch from c.expires_at - weft.now()), 0) as seconds_left, c.takeovers, t.state as task_state
+from weft.finalization_claims c join weft.tasks t on t.task_id = c.task_id;
+comment on view weft.claims is 'Finalization claims: holder, expiry, live or expired.';
+
+-- Everything the timer sweep (weft.fire_timers) will fire, and when.
+create view weft.pending_timers as
+select 'delayed_start'::text as kind, t.task_id, null::uuid as step_id, null::text as step_name, t.run_after as due_at
+from weft.tasks t where t.state = 'pending' and t.run_after is not null
+union all
+select 'retry_backoff', s.task_id, s.step_id, s.name, s.ready_at from weft.steps s where s.state = 'waiting_retry'
+union all
+select 'attempt_deadline', s.task_id, s.step_id, s.name, s.deadline_at from weft.steps s where s.state = 'enqueued' and s.deadline_at is not null;
+comment on view weft.pending_timers is 'Durable timers: delayed starts, retry backoffs and attempt deadlines, with their due time.';
+
+-- Queue depth per namespace (an autoscaler such as KEDA can run:
+--   select queue_visible_length from weft.queue_depths where namespace = 'fulfillment').
+create view weft.queue_depths as
+select n.name as namespace, n.queue_name, m.queue_length, m.queue_visible_length, m.oldest_msg_age_sec, m.newest_msg_age_sec,
+       m.total_messages
+from weft.namespaces n cross join lateral pgmq.metrics(n.queue_name) m;
+comment on view weft.queue_depths is 'Depth and oldest message age of each namespace queue (for dashboards and autoscalers).';
+
+-- Steps that failed for good, with every failed attempt's error (from transitions).
+create view weft.failed_steps as
+select s.task_id, s.step_id, s.name as step_name, t.namespace, w.name as workflow_name, s.attempt, s.max_attempts, s.error,
+       (select jsonb_agg(jsonb_build_object('attempt', tr.attempt, 'at', tr.created_at, 'reason', tr.reason,
+                                            'error', tr.details -> 'error') order by tr.transition_id)
+        from weft.transitions tr where tr.step_id = s.step_id and tr.to_state in ('waiting_retry', 'error')) as error_history,
+       s.finished_at
+from weft.steps s join weft.tasks t on t.task_id = s.task_id join weft.workflows w on w.workflow_id = t.workflow_id
+where s.state = 'error';
+comment on view weft.failed_steps is 'Steps in error (retries exhausted or permanent failure) with their full error history.';
+--! EndIncluded weft/060-views.sql
 --! EndIncluded weft/all.sql

@@ -1,0 +1,34 @@
+-- weft.orchestrator_tick(processor_id, max_rows) → table(requests_accepted, requests_rejected,
+--   results_applied, results_rejected, results_dead, started_tasks, retried_steps, timed_out_steps,
+--   finalizable, next_due_at)
+--
+-- Purpose : one round trip for an orchestrator's periodic duties: request-queue intake,
+--           result-queue intake, timers; and how many finalizing tasks wait for a claim (the
+--           caller then claims and finalizes them). An idle orchestrator issues this one query
+--           per poll.
+-- Callers : orchestrators.
+create function weft.orchestrator_tick(processor_id text, max_rows integer default 100)
+returns table (requests_accepted integer, requests_rejected integer, results_applied integer, results_rejected integer,
+               results_dead integer, started_tasks integer, retried_steps integer, timed_out_steps integer,
+               finalizable integer, next_due_at timestamptz)
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  r record;
+  s record;
+  t record;
+  v_finalizable integer;
+begin
+  select * into r from weft.intake_task_requests(processor_id, max_rows);
+  select * into s from weft.intake_step_results(processor_id, max_rows);
+  select * into t from weft.fire_timers(processor_id, max_rows * 5);
+  select pg_catalog.count(*)::integer into v_finalizable from (
+    select 1 from weft.tasks x where x.state = 'finalizing'
+      and not exists (select 1 from weft.finalization_claims c where c.task_id = x.task_id and c.expires_at > weft.now())
+    limit 1000) f;
+  return query select r.accepted, r.rejected, s.applied, s.rejected, s.dead, t.started_tasks, t.retried_steps,
+                      t.timed_out_steps, v_finalizable, t.next_due_at;
+end
+$$;
