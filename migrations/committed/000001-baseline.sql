@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:faed23af6e92b00017374931eb89acb094bf7273
+--! Hash: sha1:d6d14548c95eed377c1576af5bb0a025d5c4f17b
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -1834,17 +1834,18 @@ $$;
 --! Included weft/048-orchestrator-tick.sql
 -- weft.orchestrator_tick(processor_id, max_rows) → table(requests_accepted, requests_rejected,
 --   results_applied, results_rejected, results_dead, started_tasks, retried_steps, timed_out_steps,
---   finalizable, next_due_at)
+--   finalizable, next_due_at, next_due_in_ms)
 --
 -- Purpose : one round trip for an orchestrator's periodic duties: request-queue intake,
 --           result-queue intake, timers; and how many finalizing tasks wait for a claim (the
 --           caller then claims and finalizes them). An idle orchestrator issues this one query
---           per poll.
+--           per poll. next_due_in_ms is measured on the engine clock (weft.now()), so a caller
+--           can sleep until the next timer even when a test has shifted the clock.
 -- Callers : orchestrators.
 create function weft.orchestrator_tick(processor_id text, max_rows integer default 100)
 returns table (requests_accepted integer, requests_rejected integer, results_applied integer, results_rejected integer,
                results_dead integer, started_tasks integer, retried_steps integer, timed_out_steps integer,
-               finalizable integer, next_due_at timestamptz)
+               finalizable integer, next_due_at timestamptz, next_due_in_ms bigint)
 language plpgsql volatile
 set search_path = ''
 as $$
@@ -1863,10 +1864,50 @@ begin
       and not exists (select 1 from weft.finalization_claims c where c.task_id = x.task_id and c.expires_at > weft.now())
     limit 1000) f;
   return query select r.accepted, r.rejected, s.applied, s.rejected, s.dead, t.started_tasks, t.retried_steps,
-                      t.timed_out_steps, v_finalizable, t.next_due_at;
+                      t.timed_out_steps, v_finalizable, t.next_due_at,
+                      greatest(0, pg_catalog.ceil(extract(epoch from t.next_due_at - weft.now()) * 1000))::bigint;
 end
 $$;
 --! EndIncluded weft/048-orchestrator-tick.sql
+--! Included weft/049-dead-letter-message.sql
+-- weft.dead_letter_message(queue_name, msg_id, reason, processor_id) → boolean
+--
+-- Purpose : a consumer that cannot use a queue message (it does not parse, it names an unknown
+--           task or step) hands it here: the message is archived (pgmq.a_<queue>) and a row
+--           with the reason goes to weft.dead_letters. Nothing is dropped. Returns false when
+--           the message was no longer in the queue.
+-- Callers : workers (TS SDK, any language).
+-- Errors  : WF001 null queue_name / msg_id / reason; WF010 queue_name is not a weft queue.
+create function weft.dead_letter_message(queue_name text, msg_id bigint, reason text, processor_id text default null)
+returns boolean
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_message jsonb;
+  v_rows integer;
+begin
+  if queue_name is null or msg_id is null or reason is null then
+    raise exception 'queue_name, msg_id and reason are required' using errcode = 'WF001';
+  end if;
+  if not exists (select 1 from weft.namespaces n where n.queue_name = dead_letter_message.queue_name)
+     and dead_letter_message.queue_name not in ('orchestration_task_requests', 'orchestration_step_results') then
+    raise exception 'queue "%" is not a weft queue', queue_name using errcode = 'WF010';
+  end if;
+  execute pg_catalog.format('select message from pgmq.%I where msg_id = $1', 'q_' || dead_letter_message.queue_name)
+    into v_message using dead_letter_message.msg_id;
+  get diagnostics v_rows = row_count;
+  if v_rows = 0 then
+    return false;
+  end if;
+  insert into weft.dead_letters (queue_name, msg_id, message, reason, processor_id)
+  values (dead_letter_message.queue_name, dead_letter_message.msg_id, v_message, dead_letter_message.reason, dead_letter_message.processor_id);
+  perform pgmq.archive(dead_letter_message.queue_name, dead_letter_message.msg_id);
+  return true;
+end
+$$;
+--! EndIncluded weft/049-dead-letter-message.sql
 --! Included weft/050-orchestration-queues.sql
 -- The orchestration queues (created once, idempotently):
 --   orchestration_task_requests  task requests sent as PGMQ messages (weft.intake_task_requests)

@@ -35,5 +35,6 @@
 --!include weft/046-intake-task-requests.sql
 --!include weft/047-intake-step-results.sql
 --!include weft/048-orchestrator-tick.sql
+--!include weft/049-dead-letter-message.sql
 --!include weft/050-orchestration-queues.sql
 --!include weft/060-views.sql
