@@ -1,0 +1,138 @@
+/**
+ * The orchestrator: a stateless loop over weft's SQL functions. Each tick it takes task
+ * requests and step results from the orchestration queues, fires due timers (delayed starts,
+ * retry backoff, attempt deadlines) — all in one call, weft.orchestrator_tick — and then
+ * claims and finalizes the tasks that are ready. Readiness itself is computed in the
+ * transactions that complete steps; the orchestrator owns what must be singular or timed.
+ *
+ * Any number may run. Wakes on NOTIFY weft_orchestrator, polls as the fallback, and sleeps
+ * until the next timer is due.
+ */
+import type { Sql } from '../db/connection.js';
+import { coerceError } from '../db/errors.js';
+import { claimTasksForFinalization, finalizeTask, orchestratorTick, type TickResult } from '../db/weft-api.js';
+import type { Logger } from '../observability/logger.js';
+import { WakeableSleep } from '../util/wake-sleep.js';
+
+export interface OrchestratorOptions {
+  sql: Sql;
+  logger: Logger;
+  processorId: string;
+  /** Longest sleep when idle (ms). */
+  pollIntervalMs?: number;
+  /** Rows per tick (requests, results, claims). */
+  batchSize?: number;
+  /** How long a finalization claim lasts (ms). */
+  claimTtlMs?: number;
+  /** Listen for NOTIFY wake-ups (default true). */
+  listen?: boolean;
+}
+
+export interface OrchestratorStats {
+  ticks: number;
+  finalized: number;
+  claimsContended: number;
+  errors: number;
+}
+
+export class Orchestrator {
+  readonly processorId: string;
+  readonly stats: OrchestratorStats = { ticks: 0, finalized: 0, claimsContended: 0, errors: 0 };
+  private readonly sql: Sql;
+  private readonly log: Logger;
+  private readonly pollIntervalMs: number;
+  private readonly batchSize: number;
+  private readonly claimTtlMs: number;
+  private readonly listen: boolean;
+  private readonly sleeper = new WakeableSleep();
+  private readonly controller = new AbortController();
+  private loop: Promise<void> | undefined;
+  private unlisten: (() => Promise<void>) | undefined;
+
+  constructor(options: OrchestratorOptions) {
+    this.sql = options.sql;
+    this.processorId = options.processorId;
+    this.log = options.logger.child({ component: 'orchestrator', processorId: options.processorId });
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.batchSize = options.batchSize ?? 100;
+    this.claimTtlMs = options.claimTtlMs ?? 30_000;
+    this.listen = options.listen ?? true;
+  }
+
+  /** Starts the loop (returns once LISTEN is set up). */
+  async start(): Promise<void> {
+    if (this.loop) return;
+    if (this.listen) {
+      const sub = await this.sql.listen('weft_orchestrator', () => this.sleeper.wake());
+      this.unlisten = () => sub.unlisten();
+    }
+    this.log.info('orchestrator started');
+    this.loop = this.run();
+  }
+
+  /** Stops fetching work, waits for the current tick, releases LISTEN. */
+  async stop(): Promise<void> {
+    this.controller.abort();
+    this.sleeper.wake();
+    await this.loop;
+    await this.unlisten?.().catch(() => undefined);
+    this.log.info({ stats: this.stats }, 'orchestrator stopped');
+  }
+
+  /** One tick: intake, timers, then claim + finalize. Returns whether it did any work. */
+  async tick(): Promise<{ busy: boolean; sleepMs: number }> {
+    const t: TickResult = await orchestratorTick(this.sql, this.processorId, this.batchSize);
+    this.stats.ticks++;
+    let finalized = 0;
+    if (t.finalizable > 0) finalized = await this.finalizeReady();
+    const busy =
+      t.requests_accepted + t.requests_rejected + t.results_applied + t.results_rejected + t.results_dead +
+        t.started_tasks + t.retried_steps + t.timed_out_steps + finalized > 0;
+    if (t.requests_rejected + t.results_dead > 0) {
+      this.log.warn({ requestsRejected: t.requests_rejected, resultsDead: t.results_dead }, 'queue messages dead-lettered (see weft.dead_letters)');
+    }
+    const dueIn = t.next_due_in_ms === null ? Infinity : Number(t.next_due_in_ms);
+    return { busy, sleepMs: Math.max(0, Math.min(this.pollIntervalMs, dueIn)) };
+  }
+
+  private async finalizeReady(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const claims = await claimTasksForFinalization(this.sql, this.processorId, this.claimTtlMs, this.batchSize);
+      const won = claims.filter((c) => c.outcome === 'won' || c.outcome === 'taken_over');
+      this.stats.claimsContended += claims.length - won.length;
+      if (won.length === 0) return total;
+      // Each finalization in its own transaction; a failure leaves the claim to expire and be taken over.
+      const results = await Promise.allSettled(won.map((c) => finalizeTask(this.sql, c.task_id, this.processorId)));
+      for (const [i, r] of results.entries()) {
+        if (r.status === 'fulfilled') {
+          total++;
+          this.log.debug({ taskId: won[i]!.task_id, state: r.value }, 'task finalized');
+        } else {
+          this.stats.errors++;
+          this.log.error({ taskId: won[i]!.task_id, err: coerceError(r.reason) }, 'finalization failed; the claim will expire and be retried');
+        }
+      }
+      this.stats.finalized += results.filter((r) => r.status === 'fulfilled').length;
+      if (claims.length < this.batchSize) return total;
+    }
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.controller.signal;
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        const { busy, sleepMs } = await this.tick();
+        failures = 0;
+        if (!busy) await this.sleeper.sleep(sleepMs, signal);
+      } catch (err) {
+        failures++;
+        this.stats.errors++;
+        const backoff = Math.min(100 * 2 ** Math.min(failures, 8), 10_000);
+        this.log.error({ err: coerceError(err), failures, backoffMs: backoff }, 'orchestrator tick failed; backing off');
+        await this.sleeper.sleep(backoff, signal);
+      }
+    }
+  }
+}

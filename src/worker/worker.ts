@@ -1,0 +1,309 @@
+/**
+ * The worker SDK: reads step messages from namespace queues with ordinary PGMQ calls, runs
+ * the registered handler with bounded concurrency, heartbeats long steps, and reports through
+ * weft.complete_step / weft.fail_step. pg-boss-style loop: fetch a batch sized by the free
+ * slots → run → sleep until a slot frees, a NOTIFY weft_steps names one of our namespaces, or
+ * the poll interval passes.
+ *
+ * @example
+ *   const worker = new Worker({ sql, logger, processorId: 'w1', namespaces: ['math'] });
+ *   worker.register('square', ({ context }) => (context.n as number) ** 2);
+ *   await worker.start();   …   await worker.stop();
+ */
+import type { Sql } from '../db/connection.js';
+import { coerceError } from '../db/errors.js';
+import { checkpointStep, completeStep, failStep, heartbeatStep, requestTask } from '../db/weft-api.js';
+import type { Logger } from '../observability/logger.js';
+import { WakeableSleep } from '../util/wake-sleep.js';
+import { describeError, type StepContext, type StepHandler } from './handler.js';
+import { parseStepMessage, type StepMessage } from './step-message.js';
+
+export interface WorkerOptions {
+  sql: Sql;
+  logger: Logger;
+  processorId: string;
+  /** Namespaces to read; empty or absent = every namespace known at start (and new ones announced by NOTIFY). */
+  namespaces?: string[];
+  /** Steps run at once (default 4). */
+  concurrency?: number;
+  /** Most messages read per poll (default 10). */
+  batchSize?: number;
+  /** Visibility timeout of a read message = the lease, seconds (default 30). */
+  visibilityTimeoutS?: number;
+  /** Heartbeat period for a running step (default a third of the lease). */
+  heartbeatIntervalMs?: number;
+  /** Longest idle sleep (default 1000 ms). */
+  pollIntervalMs?: number;
+  /** How long stop() waits for running steps before releasing them (default 10 s). */
+  shutdownGraceMs?: number;
+  listen?: boolean;
+}
+
+interface InFlight {
+  message: StepMessage;
+  msgId: string;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+export interface WorkerStats {
+  completed: number;
+  failed: number;
+  rejected: number;
+  deadLettered: number;
+  errors: number;
+}
+
+export class Worker {
+  readonly processorId: string;
+  readonly stats: WorkerStats = { completed: 0, failed: 0, rejected: 0, deadLettered: 0, errors: 0 };
+  private readonly handlers = new Map<string, StepHandler<unknown, never, never, never>>();
+  private readonly sql: Sql;
+  private readonly log: Logger;
+  private readonly concurrency: number;
+  private readonly batchSize: number;
+  private readonly vt: number;
+  private readonly heartbeatMs: number;
+  private readonly pollIntervalMs: number;
+  private readonly graceMs: number;
+  private readonly listen: boolean;
+  private namespaces: string[];
+  private readonly allNamespaces: boolean;
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly sleeper = new WakeableSleep();
+  private readonly controller = new AbortController();
+  private loop: Promise<void> | undefined;
+  private unlisten: (() => Promise<void>) | undefined;
+  private nextNamespace = 0;
+
+  constructor(options: WorkerOptions) {
+    this.sql = options.sql;
+    this.processorId = options.processorId;
+    this.log = options.logger.child({ component: 'worker', processorId: options.processorId });
+    this.concurrency = Math.max(1, options.concurrency ?? 4);
+    this.batchSize = Math.max(1, options.batchSize ?? 10);
+    this.vt = Math.max(1, options.visibilityTimeoutS ?? 30);
+    this.heartbeatMs = options.heartbeatIntervalMs ?? Math.floor((this.vt * 1000) / 3);
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.graceMs = options.shutdownGraceMs ?? 10_000;
+    this.listen = options.listen ?? true;
+    this.namespaces = [...(options.namespaces ?? [])];
+    this.allNamespaces = this.namespaces.length === 0;
+  }
+
+  /** Registers a handler under the name workflow steps use. */
+  register<TOut, TContext = Record<string, unknown>, TParents = Record<string, unknown>, TArgs = Record<string, unknown>>(
+    name: string,
+    handler: StepHandler<TOut, TContext, TParents, TArgs>,
+  ): this {
+    this.handlers.set(name, handler as unknown as StepHandler<unknown, never, never, never>);
+    return this;
+  }
+
+  /** Handler names registered so far. */
+  handlerNames(): string[] {
+    return [...this.handlers.keys()];
+  }
+
+  async start(): Promise<void> {
+    if (this.loop) return;
+    if (this.allNamespaces) {
+      const rows = await this.sql<{ queue_name: string }[]>`select queue_name from weft.namespaces order by name`;
+      this.namespaces = rows.map((r) => r.queue_name);
+    }
+    if (this.listen) {
+      const sub = await this.sql.listen('weft_steps', (payload) => {
+        if (this.allNamespaces && payload && !this.namespaces.includes(payload)) this.namespaces.push(payload);
+        if (this.namespaces.includes(payload)) this.sleeper.wake();
+      });
+      this.unlisten = () => sub.unlisten();
+    }
+    this.log.info({ namespaces: this.namespaces, handlers: this.handlerNames(), concurrency: this.concurrency }, 'worker started');
+    this.loop = this.run();
+  }
+
+  /**
+   * Stops reading, waits up to the grace period for running steps, then aborts the rest and
+   * releases their messages (visible again at once) so another worker takes them.
+   */
+  async stop(): Promise<void> {
+    this.controller.abort();
+    this.sleeper.wake();
+    await this.loop;
+    const running = [...this.inFlight.values()];
+    if (running.length > 0) {
+      const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), this.graceMs).unref());
+      const finished = await Promise.race([Promise.all(running.map((f) => f.done)).then(() => 'done' as const), timeout]);
+      if (finished === 'timeout') {
+        for (const f of this.inFlight.values()) {
+          f.controller.abort(new Error('worker shutting down'));
+          await this.sql`select pgmq.set_vt(${f.message.namespace}::text, ${f.msgId}::bigint, 0)`.catch(() => undefined);
+        }
+        this.log.warn({ released: this.inFlight.size }, 'released unfinished steps to other workers');
+      }
+    }
+    await this.unlisten?.().catch(() => undefined);
+    this.log.info({ stats: this.stats }, 'worker stopped');
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.controller.signal;
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        const free = this.concurrency - this.inFlight.size;
+        let got = 0;
+        if (free > 0 && this.namespaces.length > 0) got = await this.fetchAndStart(free);
+        failures = 0;
+        if (got === 0 || this.inFlight.size >= this.concurrency) await this.sleeper.sleep(this.pollIntervalMs, signal);
+      } catch (err) {
+        failures++;
+        this.stats.errors++;
+        const backoff = Math.min(100 * 2 ** Math.min(failures, 8), 10_000);
+        this.log.error({ err: coerceError(err), failures, backoffMs: backoff }, 'worker poll failed; backing off');
+        await this.sleeper.sleep(backoff, signal);
+      }
+    }
+  }
+
+  /** Reads up to `free` messages across namespaces (round robin) and starts them. */
+  private async fetchAndStart(free: number): Promise<number> {
+    let started = 0;
+    for (let i = 0; i < this.namespaces.length && started < free; i++) {
+      const ns = this.namespaces[(this.nextNamespace + i) % this.namespaces.length]!;
+      const qty = Math.min(free - started, this.batchSize);
+      const rows = await this.sql<{ msg_id: string; message: unknown }[]>`
+        select msg_id, message from pgmq.read(queue_name => ${ns}::text, vt => ${this.vt}::integer, qty => ${qty}::integer)`;
+      for (const row of rows) {
+        await this.startOne(ns, row.msg_id, row.message);
+        started++;
+      }
+    }
+    this.nextNamespace = (this.nextNamespace + 1) % Math.max(1, this.namespaces.length);
+    return started;
+  }
+
+  private async startOne(queue: string, msgId: string, body: unknown): Promise<void> {
+    const parsed = parseStepMessage(body);
+    if (!parsed.ok) {
+      this.stats.deadLettered++;
+      this.log.error({ queue, msgId, reason: parsed.error }, 'malformed step message archived');
+      await this.sql`select weft.dead_letter_message(queue_name => ${queue}, msg_id => ${msgId}::bigint, reason => ${parsed.error}, processor_id => ${this.processorId})`;
+      return;
+    }
+    const message = parsed.message;
+    const controller = new AbortController();
+    const entry: InFlight = { message, msgId, controller, done: Promise.resolve() };
+    this.inFlight.set(message.step_id, entry);
+    entry.done = this.execute(entry).finally(() => {
+      this.inFlight.delete(message.step_id);
+      this.sleeper.wake();
+    });
+  }
+
+  private async execute(entry: InFlight): Promise<void> {
+    const m = entry.message;
+    const log = this.log.child({ taskId: m.task_id, stepId: m.step_id, step: m.step, attempt: m.attempt, namespace: m.namespace });
+    const handler = this.handlers.get(m.handler);
+    if (!handler) {
+      await this.report(log, () =>
+        failStep(this.sql, m.step_id, m.attempt, { code: 'handler_not_registered', message: `no handler "${m.handler}" is registered on worker ${this.processorId}` }, true, this.processorId),
+      );
+      return;
+    }
+    let abortReason: string | undefined;
+    const abort = (reason: string) => {
+      if (!abortReason) {
+        abortReason = reason;
+        entry.controller.abort(new Error(reason));
+      }
+    };
+    let progress: { percent: number; message?: string } | null = null;
+    const heartbeat = setInterval(() => {
+      heartbeatStep(this.sql, m.step_id, m.attempt, this.vt, progress)
+        .then((a) => {
+          if (!a.carry_on) abort(a.reason);
+        })
+        .catch((err: unknown) => log.warn({ err: coerceError(err) }, 'heartbeat failed'));
+    }, this.heartbeatMs);
+    const deadline = m.deadline ? new Date(m.deadline) : null;
+    const deadlineTimer = deadline ? setTimeout(() => abort('deadline'), Math.max(0, deadline.getTime() - Date.now())) : undefined;
+    const ctx: StepContext = {
+      taskId: m.task_id,
+      stepId: m.step_id,
+      step: m.step,
+      handler: m.handler,
+      namespace: m.namespace,
+      workflow: m.workflow,
+      attempt: m.attempt,
+      maxAttempts: m.max_attempts,
+      context: m.context,
+      parents: m.parents,
+      args: m.args,
+      lastCheckpoint: m.checkpoint ?? null,
+      deadline,
+      signal: entry.controller.signal,
+      logger: log,
+      checkpoint: async (data: unknown) => {
+        const ok = await checkpointStep(this.sql, m.step_id, m.attempt, data);
+        if (ok) ctx.lastCheckpoint = data;
+      },
+      progress: async (percent: number, message?: string) => {
+        progress = message === undefined ? { percent } : { percent, message };
+        const a = await heartbeatStep(this.sql, m.step_id, m.attempt, this.vt, progress);
+        if (!a.carry_on) abort(a.reason);
+      },
+      requestChildTask: (input) =>
+        requestTask(this.sql, {
+          namespace: input.namespace,
+          workflow: input.workflow,
+          context: input.context ?? {},
+          version: input.version,
+          idempotencyKey: `${m.task_id}/${m.step}/${input.key}`,
+          parentTaskId: m.task_id,
+          requestedBy: this.processorId,
+        }),
+    };
+    try {
+      const result = await (handler as unknown as StepHandler)(ctx);
+      if (abortReason && abortReason !== 'deadline') {
+        log.info({ reason: abortReason }, 'step abandoned; result not reported');
+        return;
+      }
+      if (abortReason === 'deadline') throw Object.assign(new Error(`attempt ${m.attempt} passed its deadline`), { code: 'timeout' });
+      const report = await this.report(log, () => completeStep(this.sql, m.step_id, m.attempt, result ?? null, this.processorId));
+      if (report?.outcome === 'applied' || report?.outcome === 'duplicate') this.stats.completed++;
+      else if (report) this.stats.rejected++;
+    } catch (err) {
+      if (abortReason && abortReason !== 'deadline') {
+        log.info({ reason: abortReason }, 'step aborted');
+        return;
+      }
+      const { error, retryable } = describeError(abortReason === 'deadline' ? Object.assign(coerceError(err), { code: 'timeout' }) : err);
+      log.warn({ err: coerceError(err), retryable }, 'step failed');
+      const report = await this.report(log, () => failStep(this.sql, m.step_id, m.attempt, error, retryable, this.processorId));
+      if (report?.outcome === 'applied') this.stats.failed++;
+      else if (report) this.stats.rejected++;
+    } finally {
+      clearInterval(heartbeat);
+      if (deadlineTimer) clearTimeout(deadlineTimer);
+    }
+  }
+
+  /** Sends a report, retrying transient failures; gives up after a few tries (the lease then expires and the step is redone). */
+  private async report<T>(log: Logger, send: () => Promise<T>): Promise<T | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await send();
+      } catch (err) {
+        const e = coerceError(err);
+        if (attempt >= 5 || (e as { code?: string }).code?.startsWith('WF')) {
+          this.stats.errors++;
+          log.error({ err: e }, 'could not report the step result');
+          return undefined;
+        }
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      }
+    }
+  }
+}

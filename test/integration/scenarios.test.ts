@@ -1,0 +1,52 @@
+/**
+ * Every scenario of ../shared/scenarios with one in-process orchestrator and one worker:
+ * exact results, attempts, finalized once. (Saga compensation lands with the reliability work;
+ * until then saga_compensation is checked for its task state and results only.)
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Weft } from '../../src/client/client.js';
+import { testDatabase, type TestDatabase } from '../support/db.js';
+import { startEngine, type TestEngine } from '../support/engine.js';
+import { expectRun, loadScenarios } from '../support/scenarios.js';
+
+const scenarios = loadScenarios();
+let db: TestDatabase;
+let engine: TestEngine;
+let weft: Weft;
+
+beforeAll(async () => {
+  db = await testDatabase('scenarios');
+  weft = new Weft({ sql: db.sql });
+  for (const s of scenarios) await weft.registerWorkflow(s.definition);
+  engine = await startEngine(db.connect);
+});
+afterAll(async () => {
+  await engine?.stop();
+  await db?.drop();
+});
+
+describe('acceptance scenarios, 1 orchestrator + 1 worker', () => {
+  for (const scenario of scenarios) {
+    const d = scenario.definition;
+    it(`${d.namespace}/${d.name}`, async () => {
+      for (const [i, run] of scenario.runs.entries()) {
+        const taskId = await weft.requestTask({ namespace: d.namespace, workflow: d.name, context: run.context });
+        const task = await weft.waitForTask(taskId, { timeoutMs: 60_000 });
+        expect(task.state).toBe(run.expect.task_state);
+        await expectRun(db.sql, taskId, run, `${d.name} run ${i}`);
+      }
+    });
+  }
+
+  it('waits the retry backoff before each new attempt (retry_then_succeed: >= 200 ms, then >= 400 ms)', async () => {
+    const taskId = await weft.requestTask({ namespace: 'math', workflow: 'retry_then_succeed', context: { n: 4 } });
+    await weft.waitForTask(taskId);
+    const rows = await db.sql<{ to_state: string; attempt: number; created_at: Date }[]>`
+      select tr.to_state, tr.attempt, tr.created_at from weft.transitions tr join weft.steps s on s.step_id = tr.step_id
+      where s.task_id = ${taskId} and s.name = 'flaky' order by tr.transition_id`;
+    const failedAt = (a: number) => rows.find((r) => r.to_state === 'waiting_retry' && r.attempt === a)!.created_at.getTime();
+    const enqueuedAt = (a: number) => rows.find((r) => r.to_state === 'enqueued' && r.attempt === a)!.created_at.getTime();
+    expect(enqueuedAt(2) - failedAt(1)).toBeGreaterThanOrEqual(200);
+    expect(enqueuedAt(3) - failedAt(2)).toBeGreaterThanOrEqual(400);
+  });
+});
