@@ -10,6 +10,7 @@ import type { WeftConfig } from '../config/index.js';
 import type { Sql } from '../db/connection.js';
 import type { Logger } from '../observability/logger.js';
 import { describeBackend, describeSchema, inspectDatabase } from './inspect.js';
+import { exampleService, orchestratorService, workerService } from './dev-engine-services.js';
 
 export interface DevContext {
   config: WeftConfig;
@@ -55,4 +56,4 @@ export const statusService: DevService = {
 };
 
 /** The registry. The engine's services go after `status`. */
-export const devServices: DevService[] = [statusService];
+export const devServices: DevService[] = [statusService, orchestratorService, workerService, exampleService];

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { knownSchemaVersion } from '../../src/db/migrate.js';
 import { runWeft, type CliResult } from '../support/cli.js';
 import { testDatabase, type TestDatabase } from '../support/db.js';
-import { TEST_DB_PREFIX, withDatabase } from '../support/urls.js';
+import { withDatabase } from '../support/urls.js';
 
 /** The one line a failing command prints. */
 function sentence(result: CliResult): string {
@@ -84,7 +84,7 @@ describe('weft: failures end with one sentence and a documented exit code', () =
   });
 
   it('exits 4 from doctor when the database has no weft schema yet', async () => {
-    const name = `${TEST_DB_PREFIX}cli_empty_${randomBytes(4).toString('hex')}`;
+    const name = `${inject('testDbPrefix')}cli_empty_${randomBytes(4).toString('hex')}`;
     const admin = postgres(inject('adminUrl'), { max: 1, onnotice: () => undefined });
     try {
       await admin.unsafe(`create database "${name}"`);

@@ -11,7 +11,7 @@ import { knownSchemaVersion } from '../../src/db/migrate.js';
 import { migrationsDir } from '../../src/db/paths.js';
 import { runWeft } from '../support/cli.js';
 import { testDatabase, type TestDatabase } from '../support/db.js';
-import { TEST_DB_PREFIX, withDatabase } from '../support/urls.js';
+import { withDatabase } from '../support/urls.js';
 
 const adminUrl = inject('adminUrl');
 const created: string[] = [];
@@ -28,7 +28,7 @@ async function admin<T>(fn: (sql: postgres.Sql) => Promise<T>): Promise<T> {
 
 /** An empty database (not the migrated template); dropped after the file. */
 async function emptyDatabase(label: string): Promise<string> {
-  const name = `${TEST_DB_PREFIX}${label}_${randomBytes(4).toString('hex')}`;
+  const name = `${inject('testDbPrefix')}${label}_${randomBytes(4).toString('hex')}`;
   await admin((sql) => sql.unsafe(`create database "${name}"`));
   created.push(name);
   return name;

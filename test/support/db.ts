@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { inject } from 'vitest';
 import { connect, type Sql } from '../../src/db/connection.js';
-import { TEST_DB_PREFIX, withDatabase } from './urls.js';
+import { withDatabase } from './urls.js';
 
 export interface TestDatabase {
   name: string;
@@ -45,7 +45,7 @@ async function cloneTemplate(admin: postgres.Sql, name: string, template: string
 export async function testDatabase(label = 'db'): Promise<TestDatabase> {
   const root = adminUrl();
   const template = inject('templateDb');
-  const name = `${TEST_DB_PREFIX}${label.replace(/[^a-z0-9]/gi, '_').toLowerCase().slice(0, 30)}_${randomBytes(4).toString('hex')}`;
+  const name = `${inject('testDbPrefix')}${label.replace(/[^a-z0-9]/gi, '_').toLowerCase().slice(0, 24)}_${randomBytes(4).toString('hex')}`;
   const admin = postgres(root, { max: 1, onnotice: () => undefined });
   try {
     await cloneTemplate(admin, name, template);

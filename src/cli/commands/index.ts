@@ -22,6 +22,10 @@ import { registerConfig } from './config.js';
 import { registerDev } from './dev.js';
 import { registerDoctor } from './doctor.js';
 import { registerMigrate } from './migrate.js';
+import { registerOrchestrator } from './orchestrator.js';
+import { registerTask } from './task.js';
+import { registerWorker } from './worker.js';
+import { registerWorkflows } from './workflows.js';
 import type { PlannedCommand } from './planned.js';
 
 /** Adds one command (with its subcommands) to the program. */
@@ -30,11 +34,11 @@ export type RegisterCommand = (program: Command) => Command;
 export const commandRegistry: RegisterCommand[] = [
   registerDev,
   registerMigrate,
-  // registerOrchestrator,
-  // registerWorker,
+  registerOrchestrator,
+  registerWorker,
   // registerApi,
-  // registerTask,
-  // registerWorkflows,
+  registerTask,
+  registerWorkflows,
   // registerQueues,
   // registerClaims,
   // registerBench,
