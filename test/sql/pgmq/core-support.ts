@@ -56,10 +56,11 @@ export function queueName(prefix = 'q'): string {
 
 /**
  * Waits until a backend whose query contains `fragment` (and is not this lookup) is active in
- * pg_stat_activity of the current database, i.e. another session is inside that call.
+ * pg_stat_activity of the current database, i.e. another session is inside that call. Gives up
+ * (throws) after about a minute, so a query that never starts fails the test instead of hanging.
  */
 export async function waitForActiveQuery(sql: Sql, fragment: string): Promise<void> {
-  for (;;) {
+  for (let attempt = 0; attempt < 3000; attempt++) {
     const [row] = await sql<{ n: number }[]>`
       select count(*)::int as n
       from pg_catalog.pg_stat_activity
@@ -70,6 +71,7 @@ export async function waitForActiveQuery(sql: Sql, fragment: string): Promise<vo
     if ((row?.n ?? 0) > 0) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+  throw new Error(`no other session ever ran a query containing ${JSON.stringify(fragment)}`);
 }
 
 /** The ids of a setof-bigint result (postgres.js returns bigint as string). */
