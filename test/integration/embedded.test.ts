@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/db/embedded.js';
 import { knownSchemaVersion } from '../../src/db/migrate.js';
-import { runWeft } from '../support/cli.js';
+import { packageRoot } from '../../src/db/paths.js';
+import { cleanEnv, runWeft } from '../support/cli.js';
 
 let root: string;
 let dataDir: string;
@@ -104,5 +105,41 @@ describe('weft dev --check on the embedded PostgreSQL', () => {
     } finally {
       rmSync(join(dataDir, 'postmaster.pid'), { force: true });
     }
+  });
+});
+
+describe('weft dev and weft migrate on the embedded PostgreSQL', () => {
+  it('weft migrate with no database URL migrates the embedded server and stops it', async () => {
+    const result = await runWeft(['migrate'], { env: { WEFT_EMBEDDED_DATA_DIR: dataDir, WEFT_EMBEDDED_PORT: String(port) } });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`weft schema version ${knownSchemaVersion()} (already current)`);
+    expect(existsSync(join(dataDir, 'postmaster.pid'))).toBe(false);
+  });
+
+  it('weft dev runs until SIGTERM, then stops its services and the server and exits 0', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(packageRoot, 'src', 'cli', 'main.ts'), 'dev'], {
+      cwd: packageRoot,
+      env: { ...cleanEnv(), WEFT_ENV: 'test', WEFT_EMBEDDED_DATA_DIR: dataDir, WEFT_EMBEDDED_PORT: String(port), WEFT_LOG_LEVEL: 'info', WEFT_LOG_PRETTY: 'false' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes('weft dev is running')) resolve();
+      });
+      void exited.then((code) => reject(new Error(`weft dev exited (${code}) before running: ${stderr}`)));
+    });
+    expect(existsSync(join(dataDir, 'postmaster.pid'))).toBe(true);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).toBe('');
+    expect(stdout).toContain('"signal":"SIGTERM"');
+    expect(stdout).toContain('embedded PostgreSQL stopped');
+    expect(existsSync(join(dataDir, 'postmaster.pid'))).toBe(false);
   });
 });
