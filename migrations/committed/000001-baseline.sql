@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:d6d14548c95eed377c1576af5bb0a025d5c4f17b
+--! Hash: sha1:e0c927be75d294b7e4a05259abef02e74fe180a0
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -1297,8 +1297,9 @@ $$;
 --           its task is running, the lease — the visibility timeout of the step's queue
 --           message — is extended by extend_seconds from now, optional progress
 --           ({percent, message}) is stored, and carry_on is true. Otherwise carry_on is false
---           with the reason (superseded_attempt, step_cancelled, task_cancelled, task_finalizing,
---           …): the worker should stop the handler; its result would be rejected.
+--           with the reason (superseded_attempt, step_cancelled, step_waiting_retry, …;
+--           task_cancelled once a cancellation was requested, task_finalizing when the task ends
+--           for another reason, e.g. a sibling step failed for good): the worker should stop.
 -- Callers : workers, every third of the lease (the TS SDK does it by itself).
 -- Locks   : the step row only (no task lock: heartbeats must not queue behind completions).
 -- Errors  : WF001 bad arguments (extend_seconds outside 1..43200, progress not an object);
@@ -1326,7 +1327,12 @@ begin
     return;
   end if;
   if v.task_state <> 'running' then
-    return query select false, 'task_' || v.task_state::text, null::timestamptz;
+    -- A cancellation moves the task to finalizing with a marker; say "cancelled" to the worker.
+    return query select false,
+      case when v.task_state = 'finalizing'
+                and exists (select 1 from weft.tasks t where t.task_id = v.task_id and t.error ? 'cancelled')
+           then 'task_cancelled' else 'task_' || v.task_state::text end,
+      null::timestamptz;
     return;
   end if;
   v_vt := pg_catalog.clock_timestamp() + pg_catalog.make_interval(secs => extend_seconds);
