@@ -110,6 +110,17 @@ describe('weft doctor', () => {
   });
 });
 
+describe('weft dev --check with a database URL', () => {
+  it('uses that server instead of starting the embedded one', async () => {
+    const result = await runWeft(['dev', '--check'], { env: { DATABASE_URL: db.url, WEFT_LOG_LEVEL: 'warn' } });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('weft dev --check: ok');
+    expect(result.stdout).toMatch(/server: +PostgreSQL \d+.* at postgres:\/\//);
+    expect(result.stdout).not.toContain('(embedded,');
+  });
+});
+
 describe('weft config', () => {
   it('prints the effective values with their sources and hides the database password', async () => {
     const result = await runWeft(['--log-level', 'debug', 'config'], {
