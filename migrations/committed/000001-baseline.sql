@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:e0c927be75d294b7e4a05259abef02e74fe180a0
+--! Hash: sha1:8ef8002d9c7a1f526fd8520024054fcd55e0ec5f
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -92,25 +92,27 @@ $$;
 -- UUIDv7 generated in SQL (PostgreSQL 15 has no builtin).
 --
 -- Purpose : time-ordered ids for tasks, steps and transitions (FIFO inside a priority level
---           is UUIDv7 order). 48-bit Unix milliseconds, version 7, 74 random bits.
+--           is UUIDv7 order; the transitions of one task are read in transition_id order).
+--           48-bit Unix milliseconds, version 7, then 12 bits of sub-millisecond time (RFC 9562
+--           method 3, as PostgreSQL 18's uuidv7()), variant, 62 random bits. The sub-millisecond
+--           bits keep ids made one after another inside one millisecond — several transitions
+--           of one transaction — in the order they were made.
 -- Callers : column defaults of weft tables.
 -- Locks   : none.
 create function weft.uuid_generate_v7() returns uuid
 language sql volatile parallel safe
 set search_path = ''
 as $$
+  -- bytes 1-6: ms since the epoch; bytes 7-8: version nibble 7 (0x7000 = 28672) + µs * 4096 / 1000;
+  -- bytes 9-16 of gen_random_uuid() keep the RFC 4122 variant and the random bits.
   select pg_catalog.encode(
-    pg_catalog.set_bit(
-      pg_catalog.set_bit(
-        overlay(
-          pg_catalog.uuid_send(pg_catalog.gen_random_uuid())
-          placing substring(pg_catalog.int8send((extract(epoch from pg_catalog.clock_timestamp()) * 1000)::bigint) from 3)
-          from 1 for 6),
-        52, 1),
-      53, 1),
+    overlay(pg_catalog.uuid_send(pg_catalog.gen_random_uuid())
+      placing pg_catalog.int8send(((t.us / 1000) << 16) | 28672 | ((t.us % 1000) * 4096 / 1000))
+      from 1 for 8),
     'hex')::uuid
+  from (select (extract(epoch from pg_catalog.clock_timestamp()) * 1000000)::bigint as us) t
 $$;
-comment on function weft.uuid_generate_v7() is 'A version-7 (time-ordered) UUID.';
+comment on function weft.uuid_generate_v7() is 'A version-7 (time-ordered) UUID with sub-millisecond ordering.';
 --! EndIncluded weft/004-uuidv7.sql
 --! Included weft/005-types.sql
 -- State enums and priority names.
