@@ -7,10 +7,16 @@
  *   const problems = compareFunctions(loadManifest().functions, await readFunctions(db.sql));
  *   expect(problems).toEqual([]);
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Sql } from '../../src/db/connection.js';
+import postgres from 'postgres';
+import { inject } from 'vitest';
+import { connect, type Sql } from '../../src/db/connection.js';
 import { packageRoot } from '../../src/db/paths.js';
+import { installQueueBackend } from '../../src/db/pgmq-backend.js';
+import { adminUrl } from './db.js';
+import { withDatabase } from './urls.js';
 
 /** Where the manifest copy lives; `WEFT_PGMQ_MANIFEST` points elsewhere (e.g. shared/pgmq/manifest.json). */
 export const MANIFEST_PATH = process.env.WEFT_PGMQ_MANIFEST ?? join(packageRoot, 'test', 'sql', 'pgmq', 'pgmq-1.13.0-manifest.json');
@@ -290,4 +296,50 @@ export function compareRelation(name: string, expected: CatalogRelation, actual:
   const haveTriggers = show([...actual.triggers].sort());
   if (wantTriggers !== haveTriggers) problems.push(`${name}: triggers expected ${wantTriggers}, got ${haveTriggers}`);
   return problems;
+}
+
+/** A database holding nothing but the compat schema. */
+export interface BareCompatDatabase {
+  name: string;
+  url: string;
+  sql: Sql;
+  drop(): Promise<void>;
+}
+
+/**
+ * An empty database (from template0, not the migrated template, which holds weft's own queues)
+ * with only the compat schema installed, by the same installer `weft migrate` uses. This is
+ * the setting the manifest was read in.
+ */
+export async function bareCompatDatabase(label = 'pgmq_bare'): Promise<BareCompatDatabase> {
+  const root = adminUrl();
+  const name = `${inject('testDbPrefix')}${label}_${randomBytes(4).toString('hex')}`;
+  const admin = postgres(root, { max: 1, onnotice: () => undefined });
+  try {
+    await admin.unsafe(`create database "${name}" template template0`);
+  } finally {
+    await admin.end();
+  }
+  const url = withDatabase(root, name);
+  const installer = connect(url, { max: 1, applicationName: 'weft-test-install' });
+  try {
+    await installQueueBackend(installer, { preferCompat: true });
+  } finally {
+    await installer.end({ timeout: 5 });
+  }
+  const sql = connect(url, { max: 2, applicationName: 'weft-test' });
+  return {
+    name,
+    url,
+    sql,
+    async drop() {
+      await sql.end({ timeout: 5 });
+      const a = postgres(root, { max: 1, onnotice: () => undefined });
+      try {
+        await a.unsafe(`drop database if exists "${name}" with (force)`);
+      } finally {
+        await a.end();
+      }
+    },
+  };
 }

@@ -86,7 +86,7 @@ describe('pgmq.archive(queue_name, msg_ids)', () => {
   });
 });
 
-interface Record {
+interface MessageRecord {
   msg_id: string;
   read_ct: number;
   last_read_at: Date | null;
@@ -99,11 +99,11 @@ const at = '2099-12-31T23:59:58.123Z';
 
 describe('pgmq.set_vt', () => {
   it('(msg_id, vt integer) makes a claimed message visible again with vt 0, leaving read_ct and last_read_at alone', async () => {
-    const [claimed] = await db.sql<Record[]>`select * from pgmq.read(${q}, 300, 1)`;
-    const [row] = await db.sql<Record[]>`select * from pgmq.set_vt(${q}, 1::bigint, 0)`;
+    const [claimed] = await db.sql<MessageRecord[]>`select * from pgmq.read(${q}, 300, 1)`;
+    const [row] = await db.sql<MessageRecord[]>`select * from pgmq.set_vt(${q}, 1::bigint, 0)`;
     expect(row!.read_ct).toBe(claimed!.read_ct);
     expect(row!.last_read_at).toEqual(claimed!.last_read_at);
-    const again = await db.sql<Record[]>`select * from pgmq.read(${q}, 30, 1)`;
+    const again = await db.sql<MessageRecord[]>`select * from pgmq.read(${q}, 30, 1)`;
     expect(again.map((r) => [r.msg_id, r.read_ct])).toEqual([['1', 2]]);
   });
 
@@ -117,19 +117,19 @@ describe('pgmq.set_vt', () => {
   });
 
   it('(msg_id, vt timestamptz) sets vt to that instant and returns the full record', async () => {
-    const rows = await db.sql<Record[]>`select * from pgmq.set_vt(${q}, 2::bigint, ${at}::timestamptz)`;
+    const rows = await db.sql<MessageRecord[]>`select * from pgmq.set_vt(${q}, 2::bigint, ${at}::timestamptz)`;
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ msg_id: '2', read_ct: 0, last_read_at: null, vt: new Date(at), message: { n: 2 }, headers: { h: 2 } });
   });
 
   it('(msg_ids, vt integer) updates every listed message', async () => {
-    const rows = await db.sql<Record[]>`select * from pgmq.set_vt(${q}, array[1, 3]::bigint[], 600)`;
+    const rows = await db.sql<MessageRecord[]>`select * from pgmq.set_vt(${q}, array[1, 3]::bigint[], 600)`;
     expect(ids(rows, 'msg_id').sort()).toEqual(['1', '3']);
     expect(ids(await db.sql`select msg_id from pgmq.read(${q}, 30, 10)`, 'msg_id')).toEqual(['2']);
   });
 
   it('(msg_ids, vt timestamptz) sets every listed vt to that instant and skips unknown ids', async () => {
-    const rows = await db.sql<Record[]>`select * from pgmq.set_vt(${q}, array[2, 3, 77]::bigint[], ${at}::timestamptz)`;
+    const rows = await db.sql<MessageRecord[]>`select * from pgmq.set_vt(${q}, array[2, 3, 77]::bigint[], ${at}::timestamptz)`;
     expect(rows.map((r) => [r.msg_id, r.vt.toISOString()]).sort()).toEqual([
       ['2', at],
       ['3', at],

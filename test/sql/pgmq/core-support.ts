@@ -75,6 +75,6 @@ export async function waitForActiveQuery(sql: Sql, fragment: string): Promise<vo
 }
 
 /** The ids of a setof-bigint result (postgres.js returns bigint as string). */
-export function ids<T extends Record<string, unknown>>(rows: readonly T[], column: keyof T): string[] {
+export function ids<T extends object>(rows: readonly T[], column: keyof T): string[] {
   return rows.map((r) => String(r[column]));
 }

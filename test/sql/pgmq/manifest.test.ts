@@ -1,11 +1,12 @@
 /**
  * The compat schema's catalog equals pgmq 1.13.0's (test/sql/pgmq/pgmq-1.13.0-manifest.json,
- * read from pg_catalog of the real pgmq after `select pgmq.create('x')`). Each failure lists
- * what is missing, extra or different.
+ * read from pg_catalog of the real pgmq after `select pgmq.create('x')`). As the manifest was
+ * read, the schema is installed into an empty database (not the migrated template, whose weft
+ * queues would be extra tables). Each failure lists what is missing, extra or different.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testDatabase, type TestDatabase } from '../../support/db.js';
 import {
+  bareCompatDatabase,
   compareFunctionFields,
   compareFunctionSets,
   compareOrdered,
@@ -16,14 +17,15 @@ import {
   readSequences,
   readTableNames,
   readTypes,
+  type BareCompatDatabase,
   type Manifest,
 } from '../../support/pgmq-manifest.js';
 
-let db: TestDatabase;
+let db: BareCompatDatabase;
 const manifest: Manifest = loadManifest();
 
 beforeAll(async () => {
-  db = await testDatabase('pgmq_manifest');
+  db = await bareCompatDatabase('pgmq_manifest');
   await db.sql`select pgmq.create(${manifest.queue_created})`;
 });
 afterAll(async () => {
