@@ -28,7 +28,8 @@ begin
   if v_state in ('pending', 'running') then
     update weft.tasks t
     set state = 'finalizing', finalize_requested_at = weft.now(), updated_at = pg_catalog.now(),
-        error = pg_catalog.jsonb_build_object('cancelled', pg_catalog.jsonb_build_object('reason', reason, 'by', requested_by))
+        -- qualified: inside this UPDATE a bare requested_by is the column weft.tasks.requested_by
+        error = pg_catalog.jsonb_build_object('cancelled', pg_catalog.jsonb_build_object('reason', cancel_task.reason, 'by', cancel_task.requested_by))
     where t.task_id = cancel_task.task_id;
     insert into weft.transitions (entity, task_id, from_state, to_state, reason, processor_id, details)
     values ('task', cancel_task.task_id, v_state::text, 'finalizing', 'cancel_requested', requested_by,
