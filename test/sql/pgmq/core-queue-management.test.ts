@@ -4,6 +4,7 @@
  * pg_monitor privileges.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compatScript } from '../../../src/db/pgmq-backend.js';
 import { testDatabase, type TestDatabase } from '../../support/db.js';
 import { failure, noticeSession, queueName, type NoticeSession } from './core-support.js';
 
@@ -238,5 +239,22 @@ describe('privileges', () => {
              has_sequence_privilege('pg_monitor', ${'pgmq.q_' + q + '_msg_id_seq'}, 'select') as seq,
              has_schema_privilege('pg_monitor', 'pgmq', 'usage') as usage`;
     expect(row).toEqual({ meta: true, qt: true, at: true, seq: true, usage: true });
+  });
+});
+
+describe('re-applying sql/pgmq (upgrade path)', () => {
+  it('keeps queues, messages, claims and the identity position, and the functions still work', async () => {
+    const q = queueName('reapply');
+    await s.sql`select pgmq.create_unlogged(${q})`;
+    await s.sql`select pgmq.send_batch(${q}, array['{"n":1}','{"n":2}']::jsonb[])`;
+    await s.sql`select * from pgmq.read(${q}, 600, 1)`;
+    await db.sql.begin(async (tx) => {
+      await tx.unsafe(compatScript().script);
+    });
+    expect(await metaRow(q)).toEqual({ queue_name: q, is_partitioned: false, is_unlogged: true });
+    const visible = await s.sql<{ msg_id: string; read_ct: number }[]>`select msg_id, read_ct from pgmq.read(${q}, 30, 10)`;
+    expect(visible.map((r) => [r.msg_id, r.read_ct])).toEqual([['2', 1]]);
+    const [next] = await s.sql<{ id: string }[]>`select * from pgmq.send(${q}, '{}') as id`;
+    expect(next!.id).toBe('3');
   });
 });
