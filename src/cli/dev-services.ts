@@ -11,6 +11,7 @@ import type { Sql } from '../db/connection.js';
 import type { Logger } from '../observability/logger.js';
 import { describeBackend, describeSchema, inspectDatabase } from './inspect.js';
 import { exampleService, orchestratorService, workerService } from './dev-engine-services.js';
+import { apiDevService } from '../api/dev-service.js';
 
 export interface DevContext {
   config: WeftConfig;
@@ -56,4 +57,4 @@ export const statusService: DevService = {
 };
 
 /** The registry. The engine's services go after `status`. */
-export const devServices: DevService[] = [statusService, orchestratorService, workerService, exampleService];
+export const devServices: DevService[] = [statusService, orchestratorService, workerService, apiDevService, exampleService];

@@ -18,6 +18,7 @@
  * and stops when `runtime.signal` aborts.
  */
 import type { Command } from 'commander';
+import { registerApi } from './api.js';
 import { registerConfig } from './config.js';
 import { registerDev } from './dev.js';
 import { registerDoctor } from './doctor.js';
@@ -36,7 +37,7 @@ export const commandRegistry: RegisterCommand[] = [
   registerMigrate,
   registerOrchestrator,
   registerWorker,
-  // registerApi,
+  registerApi,
   registerTask,
   registerWorkflows,
   // registerQueues,
