@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:3a9296f5256ace217276cbdfa172f39012c89325
+--! Hash: sha1:2e3a663a3cc1c407a09e6a4a90130dd86c3aae61
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -122,13 +122,16 @@ comment on function weft.uuid_generate_v7() is 'A version-7 (time-ordered) UUID 
 --   running     steps are being made ready and worked
 --   finalizing  no more work to start: every step finished, or one failed for good, or it was
 --               cancelled while steps ran; waiting for an orchestrator to claim and finalize it
---   complete | error | cancelled   terminal
+--   compensating  it failed; completed steps that declare a compensation handler are being
+--                 undone, in reverse topological order (saga)
+--   complete | error | cancelled | compensation_failed   terminal (compensation_failed: a
+--                 compensation step failed for good — the saga could not be fully undone)
 -- Step states:
 --   pending        waiting for its parents
 --   enqueued       its message is in the namespace queue (waiting for, or held by, a worker)
 --   waiting_retry  an attempt failed; the next one starts at ready_at
 --   complete | error | cancelled | skipped   terminal
-create type weft.task_state as enum ('pending', 'running', 'finalizing', 'complete', 'error', 'cancelled');
+create type weft.task_state as enum ('pending', 'running', 'finalizing', 'complete', 'error', 'cancelled', 'compensating', 'compensation_failed');
 create type weft.step_state as enum ('pending', 'enqueued', 'waiting_retry', 'complete', 'error', 'cancelled', 'skipped');
 
 -- Priorities: five named levels stored 0..4; lower runs sooner.
@@ -236,7 +239,7 @@ create table weft.tasks (
 comment on table weft.tasks is 'Tasks (runs of a workflow). state: pending, running, finalizing, complete, error, cancelled.';
 comment on column weft.tasks.priority is '0 critical, 1 high, 2 normal, 3 low, 4 background (weft.priority_name()).';
 create unique index tasks_idempotency_key_idx on weft.tasks (idempotency_key) where idempotency_key is not null;
-create index tasks_active_idx on weft.tasks (state, priority, task_id) where state in ('pending', 'running', 'finalizing');
+create index tasks_active_idx on weft.tasks (state, priority, task_id) where state in ('pending', 'running', 'finalizing', 'compensating');
 create index tasks_pending_run_after_idx on weft.tasks (run_after) where state = 'pending';
 create index tasks_finalizing_idx on weft.tasks (finalize_requested_at) where state = 'finalizing';
 create index tasks_workflow_idx on weft.tasks (workflow_id, created_at);
@@ -254,6 +257,8 @@ create table weft.steps (
   task_id uuid not null references weft.tasks (task_id) on delete cascade,
   name text not null,
   position integer not null,
+  kind text not null default 'step' constraint steps_kind_check check (kind in ('step', 'compensation')),
+  compensates uuid references weft.steps (step_id),
   handler text not null,
   args jsonb not null default '{}',
   state weft.step_state not null default 'pending',
@@ -277,7 +282,20 @@ create table weft.steps (
 );
 comment on table weft.steps is 'Steps of tasks. state: pending, enqueued, waiting_retry, complete, error, cancelled, skipped; attempt is the fencing token.';
 create index steps_waiting_retry_idx on weft.steps (ready_at) where state = 'waiting_retry';
+create index steps_compensates_idx on weft.steps (compensates) where compensates is not null;
 create index steps_deadline_idx on weft.steps (deadline_at) where state = 'enqueued' and deadline_at is not null;
+
+-- Dependencies between the compensation steps of a task (a saga undoes in reverse order: the
+-- compensation of X waits for the compensations of X's completed descendants). Ordinary steps
+-- take their dependencies from weft.workflow_edges.
+create table weft.step_dependencies (
+  task_id uuid not null references weft.tasks (task_id) on delete cascade,
+  parent_step_id uuid not null references weft.steps (step_id) on delete cascade,
+  child_step_id uuid not null references weft.steps (step_id) on delete cascade,
+  primary key (child_step_id, parent_step_id)
+);
+create index step_dependencies_parent_idx on weft.step_dependencies (parent_step_id);
+comment on table weft.step_dependencies is 'Dependencies between compensation steps (saga undo order).';
 --! EndIncluded weft/013-steps.sql
 --! Included weft/014-transitions.sql
 -- The audit trail: one row for every state change of a task or a step.
@@ -776,7 +794,7 @@ begin
       with picked as (
         select s.step_id, s.task_id, s.name, s.handler, s.args, s.attempt + 1 as attempt, s.max_attempts,
                s.timeout_ms, s.checkpoint, s.state, t.context, t.priority, t.workflow_id, w.name as workflow_name,
-               w.version as workflow_version, t.namespace, s.position,
+               w.version as workflow_version, t.namespace, s.position, s.kind, s.compensates,
                case when s.timeout_ms is null then null else weft.now() + s.timeout_ms * interval '1 millisecond' end as deadline_at
         from weft.steps s
         join weft.tasks t on t.task_id = s.task_id
@@ -799,11 +817,20 @@ begin
           'max_attempts', p.max_attempts,
           'priority', weft.priority_name(p.priority),
           'context', p.context,
+          'kind', p.kind,
           'parents', coalesce((
-            select pg_catalog.jsonb_object_agg(ps.name, ps.result)
-            from weft.workflow_edges e
-            join weft.steps ps on ps.task_id = p.task_id and ps.name = e.parent
-            where e.workflow_id = p.workflow_id and e.child = p.name), '{}'::jsonb),
+            select pg_catalog.jsonb_object_agg(x.name, x.result) from (
+              select ps.name, ps.result
+              from weft.workflow_edges e
+              join weft.steps ps on ps.task_id = p.task_id and ps.name = e.parent
+              where p.kind = 'step' and e.workflow_id = p.workflow_id and e.child = p.name
+              union all
+              select ps.name, ps.result
+              from weft.step_dependencies d join weft.steps ps on ps.step_id = d.parent_step_id
+              where p.kind = 'compensation' and d.child_step_id = p.step_id) x), '{}'::jsonb),
+          'compensates', (
+            select pg_catalog.jsonb_build_object('step', o.name, 'step_id', o.step_id, 'result', o.result, 'args', o.args)
+            from weft.steps o where o.step_id = p.compensates),
           'checkpoint', p.checkpoint,
           'timeout_ms', p.timeout_ms,
           'deadline', p.deadline_at)
@@ -1070,7 +1097,7 @@ begin
   elsif v_step.state <> 'enqueued' then
     v_out.verdict := 'stale';
     v_out.reason := 'step_' || v_step.state::text;
-  elsif v_task.state in ('complete', 'error', 'cancelled') then
+  elsif v_task.state in ('complete', 'error', 'cancelled', 'compensation_failed') then
     v_out.verdict := 'stale';
     v_out.reason := 'task_' || v_task.state::text;
   end if;
@@ -1091,7 +1118,7 @@ $$;
 --! Included weft/035-request-finalization.sql
 -- weft._request_finalization(task_id, reason, processor_id) → void
 --
--- Purpose : running → finalizing: nothing more will be started for the task; an orchestrator
+-- Purpose : running (or compensating) → finalizing: nothing more will be started for the task; an orchestrator
 --           claims and finalizes it (weft.claim_task_for_finalization, weft.finalize_task).
 --           NOTIFY weft_orchestrator 'finalize' wakes orchestrators.
 -- Callers : weft.complete_step (last step done), weft._apply_step_failure (step failed for good),
@@ -1102,12 +1129,15 @@ language plpgsql volatile
 set search_path = ''
 as $$
 #variable_conflict use_column
+declare
+  v_from weft.task_state;
 begin
+  select t.state into v_from from weft.tasks t where t.task_id = _request_finalization.task_id;
   update weft.tasks t set state = 'finalizing', finalize_requested_at = weft.now(), updated_at = pg_catalog.now()
-  where t.task_id = _request_finalization.task_id and t.state = 'running';
+  where t.task_id = _request_finalization.task_id and t.state in ('running', 'compensating');
   if found then
     insert into weft.transitions (entity, task_id, from_state, to_state, reason, processor_id)
-    values ('task', _request_finalization.task_id, 'running', 'finalizing', reason, processor_id);
+    values ('task', _request_finalization.task_id, v_from::text, 'finalizing', reason, processor_id);
     perform pg_catalog.pg_notify('weft_orchestrator', 'finalize');
   end if;
 end
@@ -1158,15 +1188,21 @@ begin
   insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id, attempt)
   values ('step', v.task_id, step_id, 'enqueued', 'complete', 'completed', processor_id, attempt);
 
-  -- Children: one fewer pending parent each; those at zero are ready.
-  with dec as (
+  -- Children: one fewer pending parent each; those at zero are ready. Ordinary steps take their
+  -- children from the workflow's edges, compensation steps from weft.step_dependencies.
+  with children as (
+    select c.step_id from weft.workflow_edges e join weft.steps c on c.task_id = v.task_id and c.name = e.child
+    where e.workflow_id = v.workflow_id and e.parent = v.step_name and c.kind = 'step'
+    union all
+    select d.child_step_id from weft.step_dependencies d where d.parent_step_id = complete_step.step_id
+  ), dec as (
     update weft.steps c set pending_parents = c.pending_parents - 1, updated_at = pg_catalog.now()
-    from weft.workflow_edges e
-    where e.workflow_id = v.workflow_id and e.parent = v.step_name and c.task_id = v.task_id and c.name = e.child
+    from children ch
+    where c.step_id = ch.step_id
     returning c.step_id, c.pending_parents, c.state
   )
   select pg_catalog.array_agg(dec.step_id) filter (where dec.pending_parents = 0 and dec.state = 'pending') into v_ready from dec;
-  if v.task_state = 'running' then
+  if v.task_state in ('running', 'compensating') then
     perform weft._enqueue_steps(v_ready, processor_id, 'parents_complete');
   end if;
 
@@ -1213,7 +1249,7 @@ begin
   v_names := array_remove(array[error ->> 'code', error ->> 'name'], null);
   v_retry := coalesce(retryable, true)
     and v_step.attempt < v_step.max_attempts
-    and v_step.task_state = 'running'
+    and v_step.task_state in ('running', 'compensating')
     and not exists (select 1 from pg_catalog.jsonb_array_elements_text(v_step.retry -> 'dont_retry_on') d where d = any (v_names))
     and (pg_catalog.jsonb_array_length(v_step.retry -> 'retry_on') = 0
          or exists (select 1 from pg_catalog.jsonb_array_elements_text(v_step.retry -> 'retry_on') r where r = any (v_names)));
@@ -1328,7 +1364,7 @@ begin
     return query select false, v.reason, null::timestamptz;
     return;
   end if;
-  if v.task_state <> 'running' then
+  if v.task_state not in ('running', 'compensating') then
     -- A cancellation moves the task to finalizing with a marker; say "cancelled" to the worker.
     return query select false,
       case when v.task_state = 'finalizing'
@@ -1394,7 +1430,9 @@ $$;
 --           outcome: won | taken_over | contended (held by another) | not_finalizing.
 --           Counters go to weft.processor_stats.
 -- Callers : orchestrators (the finalization loop); weft.claim_task_for_finalization.
--- Locks   : task rows FOR UPDATE SKIP LOCKED (sweep mode); the claim rows.
+-- Locks   : task rows FOR UPDATE SKIP LOCKED (sweep mode); then the candidate task rows (FOR NO
+--           KEY UPDATE, in task id order, waiting for a finalize_task in progress), then the
+--           claim rows — the order weft.finalize_task uses (task, then claim).
 -- Errors  : WF001 processor_id null/empty, ttl_ms outside 100..3600000.
 create function weft.claim_tasks_for_finalization(
   processor_id text, task_ids uuid[] default null, ttl_ms integer default 30000, max_tasks integer default 100
@@ -1432,7 +1470,12 @@ begin
 
   return query
   with eligible as (
+    -- Lock the tasks (in id order: no deadlock between callers naming overlapping lists). A
+    -- task being finalized right now is waited for and then re-read: it is no longer
+    -- finalizing, so no claim is granted on a task that is already terminal.
     select t.task_id from weft.tasks t where t.task_id = any (v_candidates) and t.state = 'finalizing'
+    order by t.task_id
+    for no key update of t
   ), previous as (
     select c.task_id, c.processor_id, c.expires_at from weft.finalization_claims c where c.task_id = any (v_candidates)
   ), upserted as (
@@ -1509,7 +1552,13 @@ $$;
 -- Purpose : the single place a task becomes terminal. The caller must hold a live claim
 --           (weft.claim_task_for_finalization). From finalizing:
 --             cancellation requested       → cancelled
---             some step in error            → error (error = {step, error} of the first failed step)
+--             some step in error, and completed steps declare a compensation handler, not yet
+--               compensated                 → compensating: the saga's compensation steps are
+--                                               created and started (weft._start_compensation);
+--                                               the task comes back here when they are done
+--             compensation step in error    → compensation_failed
+--             some step in error            → error (error = {step, error} of the first failed
+--                                               step, and the steps compensated, in order)
 --             otherwise (every step done)   → complete (result = results of the leaf steps)
 --           Steps not yet terminal are cancelled and their messages deleted. The claim row is
 --           deleted (released), the processor's counter goes up, and NOTIFY weft_task_finished
@@ -1533,6 +1582,8 @@ declare
   v_result jsonb;
   v_error jsonb;
   v_step record;
+  v_compensated jsonb;
+  v_comp_failed record;
 begin
   if task_id is null or processor_id is null then
     raise exception 'task_id and processor_id must not be null' using errcode = 'WF001';
@@ -1553,15 +1604,36 @@ begin
   end if;
 
   select s.name, s.error into v_failed from weft.steps s
-  where s.task_id = finalize_task.task_id and s.state = 'error'
+  where s.task_id = finalize_task.task_id and s.state = 'error' and s.kind = 'step'
   order by s.finished_at, s.position limit 1;
+  select o.name, s.error into v_comp_failed from weft.steps s join weft.steps o on o.step_id = s.compensates
+  where s.task_id = finalize_task.task_id and s.state = 'error' and s.kind = 'compensation'
+  order by s.finished_at limit 1;
+  -- the compensated steps, in the order their compensations completed
+  select pg_catalog.jsonb_agg(o.name order by s.finished_at, s.step_id) into v_compensated
+  from weft.steps s join weft.steps o on o.step_id = s.compensates
+  where s.task_id = finalize_task.task_id and s.kind = 'compensation' and s.state = 'complete';
 
   if v_task.error ? 'cancelled' then
     v_final := 'cancelled';
     v_error := v_task.error;
+  elsif v_comp_failed.name is not null then
+    v_final := 'compensation_failed';
+    v_error := pg_catalog.jsonb_build_object('step', v_failed.name, 'error', v_failed.error,
+      'compensation_failed', pg_catalog.jsonb_build_object('step', v_comp_failed.name, 'error', v_comp_failed.error),
+      'compensated', coalesce(v_compensated, '[]'::jsonb));
   elsif v_failed.name is not null then
-    v_final := 'error';
-    v_error := pg_catalog.jsonb_build_object('step', v_failed.name, 'error', v_failed.error);
+    if not exists (select 1 from weft.steps s where s.task_id = finalize_task.task_id and s.kind = 'compensation')
+       and exists (select 1 from weft.steps s where s.task_id = finalize_task.task_id and s.kind = 'step'
+                   and s.state = 'complete' and s.compensate is not null) then
+      v_final := 'compensating';
+    else
+      v_final := 'error';
+      v_error := pg_catalog.jsonb_build_object('step', v_failed.name, 'error', v_failed.error);
+      if v_compensated is not null then
+        v_error := v_error || pg_catalog.jsonb_build_object('compensated', v_compensated);
+      end if;
+    end if;
   else
     v_final := 'complete';
     select coalesce(pg_catalog.jsonb_object_agg(s.name, s.result order by s.position), '{}'::jsonb) into v_result
@@ -1584,6 +1656,12 @@ begin
     insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id, attempt)
     values ('step', finalize_task.task_id, v_step.step_id, v_step.old_state::text, 'cancelled', 'task_' || v_final::text, processor_id, v_step.attempt);
   end loop;
+
+  if v_final = 'compensating' then
+    perform weft._start_compensation(finalize_task.task_id, processor_id);
+    delete from weft.finalization_claims c where c.task_id = finalize_task.task_id;
+    return v_final;
+  end if;
 
   update weft.tasks t set state = v_final, result = v_result, error = v_error, finished_at = weft.now(), updated_at = pg_catalog.now()
   where t.task_id = finalize_task.task_id;
@@ -1638,7 +1716,7 @@ begin
   -- Retries whose backoff has elapsed (task lock first, then steps).
   with due_tasks as (
     select t.task_id from weft.tasks t
-    where t.state = 'running'
+    where t.state in ('running', 'compensating')
       and t.task_id in (select s.task_id from weft.steps s where s.state = 'waiting_retry' and s.ready_at <= v_now
                         order by s.ready_at limit v_limit)
     for no key update of t skip locked
@@ -1924,6 +2002,73 @@ $$;
 select pgmq.create('orchestration_task_requests');
 select pgmq.create('orchestration_step_results');
 --! EndIncluded weft/050-orchestration-queues.sql
+--! Included weft/051-start-compensation.sql
+-- weft._start_compensation(task_id, processor_id) → integer (compensation steps created)
+--
+-- Purpose : starts a saga's compensation. For every completed step that declares a
+--           `compensate` handler it creates a compensation step (kind 'compensation', name
+--           'compensate:<step>', the step's args and retry policy, `compensates` = the step) and
+--           orders them in reverse topological order: the compensation of X waits for the
+--           compensations of every descendant of X that is compensated (weft.step_dependencies).
+--           The task moves finalizing → compensating with steps_remaining = the number of
+--           compensation steps; those with nothing to wait for are enqueued. When they are all
+--           done the task comes back to finalizing, and weft.finalize_task ends it as error (or
+--           compensation_failed when one failed for good).
+-- Callers : weft.finalize_task.
+-- Locks   : caller holds the task row lock and the claim.
+create function weft._start_compensation(task_id uuid, processor_id text) returns integer
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_workflow_id uuid;
+  v_count integer;
+  v_deps integer;
+  v_roots uuid[];
+begin
+  select t.workflow_id into v_workflow_id from weft.tasks t where t.task_id = _start_compensation.task_id;
+
+  with recursive compensable as (
+    select s.step_id, s.name from weft.steps s
+    where s.task_id = _start_compensation.task_id and s.kind = 'step' and s.state = 'complete' and s.compensate is not null
+  ), reach (ancestor, descendant) as (
+    select e.parent, e.child from weft.workflow_edges e where e.workflow_id = v_workflow_id
+    union
+    select r.ancestor, e.child from reach r join weft.workflow_edges e on e.workflow_id = v_workflow_id and e.parent = r.descendant
+  ), created as (
+    insert into weft.steps (task_id, name, position, kind, compensates, handler, args, max_attempts, retry, timeout_ms, pending_parents)
+    select s.task_id, 'compensate:' || s.name, 100000 + s.position, 'compensation', s.step_id, s.compensate, s.args,
+           s.max_attempts, s.retry, s.timeout_ms,
+           (select pg_catalog.count(*) from reach r join compensable c on c.name = r.descendant where r.ancestor = s.name)::integer
+    from weft.steps s join compensable c on c.step_id = s.step_id
+    returning step_id, compensates
+  ), deps as (
+    -- compensation(X) waits for compensation(Y) for every compensable descendant Y of X
+    insert into weft.step_dependencies (task_id, parent_step_id, child_step_id)
+    select _start_compensation.task_id, cy.step_id, cx.step_id
+    from created cx
+    join weft.steps x on x.step_id = cx.compensates
+    join reach r on r.ancestor = x.name
+    join weft.steps y on y.task_id = _start_compensation.task_id and y.name = r.descendant and y.kind = 'step'
+    join created cy on cy.compensates = y.step_id
+    returning 1
+  )
+  select pg_catalog.count(*)::integer, (select pg_catalog.count(*)::integer from deps) into v_count, v_deps from created;
+
+  update weft.tasks t set state = 'compensating', steps_remaining = v_count, updated_at = pg_catalog.now()
+  where t.task_id = _start_compensation.task_id;
+  insert into weft.transitions (entity, task_id, from_state, to_state, reason, processor_id, details)
+  values ('task', _start_compensation.task_id, 'finalizing', 'compensating', 'saga_compensation', processor_id,
+          pg_catalog.jsonb_build_object('compensation_steps', v_count, 'dependencies', v_deps));
+
+  select pg_catalog.array_agg(s.step_id) into v_roots from weft.steps s
+  where s.task_id = _start_compensation.task_id and s.kind = 'compensation' and s.pending_parents = 0 and s.state = 'pending';
+  perform weft._enqueue_steps(v_roots, processor_id, 'compensation_started');
+  return v_count;
+end
+$$;
+--! EndIncluded weft/051-start-compensation.sql
 --! Included weft/060-views.sql
 -- Views for operators (schema weft). Read-only; granted to the monitor role.
 
@@ -1951,7 +2096,7 @@ select t.task_id, t.namespace, w.name as workflow_name, w.version as workflow_ve
        t.idempotency_key, t.run_after, t.created_at, t.started_at, t.finalize_requested_at,
        now() - t.created_at as age
 from weft.tasks t join weft.workflows w on w.workflow_id = t.workflow_id
-where t.state in ('pending', 'running', 'finalizing');
+where t.state in ('pending', 'running', 'finalizing', 'compensating');
 comment on view weft.active_tasks is 'Tasks not yet terminal, with progress.';
 
 -- Counts of tasks by namespace, workflow and state.

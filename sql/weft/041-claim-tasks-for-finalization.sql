@@ -12,7 +12,9 @@
 --           outcome: won | taken_over | contended (held by another) | not_finalizing.
 --           Counters go to weft.processor_stats.
 -- Callers : orchestrators (the finalization loop); weft.claim_task_for_finalization.
--- Locks   : task rows FOR UPDATE SKIP LOCKED (sweep mode); the claim rows.
+-- Locks   : task rows FOR UPDATE SKIP LOCKED (sweep mode); then the candidate task rows (FOR NO
+--           KEY UPDATE, in task id order, waiting for a finalize_task in progress), then the
+--           claim rows — the order weft.finalize_task uses (task, then claim).
 -- Errors  : WF001 processor_id null/empty, ttl_ms outside 100..3600000.
 create function weft.claim_tasks_for_finalization(
   processor_id text, task_ids uuid[] default null, ttl_ms integer default 30000, max_tasks integer default 100
@@ -50,7 +52,12 @@ begin
 
   return query
   with eligible as (
+    -- Lock the tasks (in id order: no deadlock between callers naming overlapping lists). A
+    -- task being finalized right now is waited for and then re-read: it is no longer
+    -- finalizing, so no claim is granted on a task that is already terminal.
     select t.task_id from weft.tasks t where t.task_id = any (v_candidates) and t.state = 'finalizing'
+    order by t.task_id
+    for no key update of t
   ), previous as (
     select c.task_id, c.processor_id, c.expires_at from weft.finalization_claims c where c.task_id = any (v_candidates)
   ), upserted as (
