@@ -7,7 +7,9 @@
 #   - The message is in the associative array MSG: MSG[context.n], MSG[parents.left],
 #     MSG[args.failures] (one key per member of context, parents and args; strings as text,
 #     other JSON as JSON text), MSG[attempt], MSG[max_attempts], MSG[step], MSG[task_id],
-#     MSG[step_id], MSG[checkpoint] (JSON text, empty when none).
+#     MSG[step_id], MSG[checkpoint] (JSON text, empty when none), MSG[kind] (step or
+#     compensation) and, for a compensation step, MSG[compensates.step] and
+#     MSG[compensates.result] (the step it undoes and that step's result, JSON text).
 #   - It ends by calling exactly one of:
 #       succeed <json>                    the result (JSON text: 42, "text", {"a": 1}…)
 #       fail_retryable <code> <message>   retried per the step's retry policy
@@ -148,4 +150,12 @@ handle_sleep() {
     pause_ms $(( left < 200 ? left : 200 ))
   done
   succeed "$X"
+}
+
+# Compensation (saga undo): records that its step was compensated (in the log; the engine keeps
+# the order in weft.steps) and returns null.
+handle_undo() {
+  log info "compensated" step="${MSG[compensates.step]:-${MSG[step]}}" task_id="${MSG[task_id]}" \
+    result_undone="${MSG[compensates.result]-}"
+  succeed null
 }

@@ -185,6 +185,11 @@ with batch as (
     ('namespace', c.m ->> 'namespace'),
     ('workflow', (c.m -> 'workflow' ->> 'name') || '@' || (c.m -> 'workflow' ->> 'version')),
     ('checkpoint', nullif((c.m -> 'checkpoint')::text, 'null')),
+    -- A saga's compensation step: kind 'compensation' and the step it undoes.
+    ('kind', coalesce(c.m ->> 'kind', 'step')),
+    ('compensates.step', c.m -> 'compensates' ->> 'step'),
+    ('compensates.step_id', c.m -> 'compensates' ->> 'step_id'),
+    ('compensates.result', (c.m -> 'compensates' -> 'result')::text),
     -- The deadline is enqueue time + timeout_ms; counted here from the message's enqueued_at,
     -- so no timestamp text is cast and worker clock skew does not matter.
     ('deadline_ms_left', case when c.problem is null and c.m ->> 'timeout_ms' is not null then
@@ -216,8 +221,9 @@ SQL
 
 # decode_fields <lines>: loads one message's fields into MSG: task_id, step_id, attempt,
 # max_attempts, handler, step, namespace, workflow (name@version), checkpoint (JSON text or
-# empty), deadline_ms_left (empty = no deadline), and one key per member of args, context and
-# parents: MSG[args.failures], MSG[context.n], MSG[parents.left] (strings as text, other JSON
+# empty), deadline_ms_left (empty = no deadline), kind (step | compensation), compensates.step,
+# compensates.step_id, compensates.result (a compensation step: what it undoes; else empty),
+# and one key per member of args, context and parents: MSG[args.failures], MSG[context.n], MSG[parents.left] (strings as text, other JSON
 # as JSON text). MSG[problem] says why it is not a step message, when it is not one.
 decode_fields() {
   local key value
