@@ -5,13 +5,16 @@
 --   running     steps are being made ready and worked
 --   finalizing  no more work to start: every step finished, or one failed for good, or it was
 --               cancelled while steps ran; waiting for an orchestrator to claim and finalize it
---   complete | error | cancelled   terminal
+--   compensating  it failed; completed steps that declare a compensation handler are being
+--                 undone, in reverse topological order (saga)
+--   complete | error | cancelled | compensation_failed   terminal (compensation_failed: a
+--                 compensation step failed for good — the saga could not be fully undone)
 -- Step states:
 --   pending        waiting for its parents
 --   enqueued       its message is in the namespace queue (waiting for, or held by, a worker)
 --   waiting_retry  an attempt failed; the next one starts at ready_at
 --   complete | error | cancelled | skipped   terminal
-create type weft.task_state as enum ('pending', 'running', 'finalizing', 'complete', 'error', 'cancelled');
+create type weft.task_state as enum ('pending', 'running', 'finalizing', 'complete', 'error', 'cancelled', 'compensating', 'compensation_failed');
 create type weft.step_state as enum ('pending', 'enqueued', 'waiting_retry', 'complete', 'error', 'cancelled', 'skipped');
 
 -- Priorities: five named levels stored 0..4; lower runs sooner.

@@ -28,7 +28,7 @@ create table weft.tasks (
 comment on table weft.tasks is 'Tasks (runs of a workflow). state: pending, running, finalizing, complete, error, cancelled.';
 comment on column weft.tasks.priority is '0 critical, 1 high, 2 normal, 3 low, 4 background (weft.priority_name()).';
 create unique index tasks_idempotency_key_idx on weft.tasks (idempotency_key) where idempotency_key is not null;
-create index tasks_active_idx on weft.tasks (state, priority, task_id) where state in ('pending', 'running', 'finalizing');
+create index tasks_active_idx on weft.tasks (state, priority, task_id) where state in ('pending', 'running', 'finalizing', 'compensating');
 create index tasks_pending_run_after_idx on weft.tasks (run_after) where state = 'pending';
 create index tasks_finalizing_idx on weft.tasks (finalize_requested_at) where state = 'finalizing';
 create index tasks_workflow_idx on weft.tasks (workflow_id, created_at);

@@ -29,7 +29,7 @@ begin
       with picked as (
         select s.step_id, s.task_id, s.name, s.handler, s.args, s.attempt + 1 as attempt, s.max_attempts,
                s.timeout_ms, s.checkpoint, s.state, t.context, t.priority, t.workflow_id, w.name as workflow_name,
-               w.version as workflow_version, t.namespace, s.position,
+               w.version as workflow_version, t.namespace, s.position, s.kind, s.compensates,
                case when s.timeout_ms is null then null else weft.now() + s.timeout_ms * interval '1 millisecond' end as deadline_at
         from weft.steps s
         join weft.tasks t on t.task_id = s.task_id
@@ -52,11 +52,20 @@ begin
           'max_attempts', p.max_attempts,
           'priority', weft.priority_name(p.priority),
           'context', p.context,
+          'kind', p.kind,
           'parents', coalesce((
-            select pg_catalog.jsonb_object_agg(ps.name, ps.result)
-            from weft.workflow_edges e
-            join weft.steps ps on ps.task_id = p.task_id and ps.name = e.parent
-            where e.workflow_id = p.workflow_id and e.child = p.name), '{}'::jsonb),
+            select pg_catalog.jsonb_object_agg(x.name, x.result) from (
+              select ps.name, ps.result
+              from weft.workflow_edges e
+              join weft.steps ps on ps.task_id = p.task_id and ps.name = e.parent
+              where p.kind = 'step' and e.workflow_id = p.workflow_id and e.child = p.name
+              union all
+              select ps.name, ps.result
+              from weft.step_dependencies d join weft.steps ps on ps.step_id = d.parent_step_id
+              where p.kind = 'compensation' and d.child_step_id = p.step_id) x), '{}'::jsonb),
+          'compensates', (
+            select pg_catalog.jsonb_build_object('step', o.name, 'step_id', o.step_id, 'result', o.result, 'args', o.args)
+            from weft.steps o where o.step_id = p.compensates),
           'checkpoint', p.checkpoint,
           'timeout_ms', p.timeout_ms,
           'deadline', p.deadline_at)

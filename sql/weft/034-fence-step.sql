@@ -59,7 +59,7 @@ begin
   elsif v_step.state <> 'enqueued' then
     v_out.verdict := 'stale';
     v_out.reason := 'step_' || v_step.state::text;
-  elsif v_task.state in ('complete', 'error', 'cancelled') then
+  elsif v_task.state in ('complete', 'error', 'cancelled', 'compensation_failed') then
     v_out.verdict := 'stale';
     v_out.reason := 'task_' || v_task.state::text;
   end if;

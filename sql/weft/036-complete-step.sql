@@ -42,15 +42,21 @@ begin
   insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id, attempt)
   values ('step', v.task_id, step_id, 'enqueued', 'complete', 'completed', processor_id, attempt);
 
-  -- Children: one fewer pending parent each; those at zero are ready.
-  with dec as (
+  -- Children: one fewer pending parent each; those at zero are ready. Ordinary steps take their
+  -- children from the workflow's edges, compensation steps from weft.step_dependencies.
+  with children as (
+    select c.step_id from weft.workflow_edges e join weft.steps c on c.task_id = v.task_id and c.name = e.child
+    where e.workflow_id = v.workflow_id and e.parent = v.step_name and c.kind = 'step'
+    union all
+    select d.child_step_id from weft.step_dependencies d where d.parent_step_id = complete_step.step_id
+  ), dec as (
     update weft.steps c set pending_parents = c.pending_parents - 1, updated_at = pg_catalog.now()
-    from weft.workflow_edges e
-    where e.workflow_id = v.workflow_id and e.parent = v.step_name and c.task_id = v.task_id and c.name = e.child
+    from children ch
+    where c.step_id = ch.step_id
     returning c.step_id, c.pending_parents, c.state
   )
   select pg_catalog.array_agg(dec.step_id) filter (where dec.pending_parents = 0 and dec.state = 'pending') into v_ready from dec;
-  if v.task_state = 'running' then
+  if v.task_state in ('running', 'compensating') then
     perform weft._enqueue_steps(v_ready, processor_id, 'parents_complete');
   end if;
 

@@ -29,7 +29,7 @@ begin
   v_names := array_remove(array[error ->> 'code', error ->> 'name'], null);
   v_retry := coalesce(retryable, true)
     and v_step.attempt < v_step.max_attempts
-    and v_step.task_state = 'running'
+    and v_step.task_state in ('running', 'compensating')
     and not exists (select 1 from pg_catalog.jsonb_array_elements_text(v_step.retry -> 'dont_retry_on') d where d = any (v_names))
     and (pg_catalog.jsonb_array_length(v_step.retry -> 'retry_on') = 0
          or exists (select 1 from pg_catalog.jsonb_array_elements_text(v_step.retry -> 'retry_on') r where r = any (v_names)));

@@ -33,7 +33,7 @@ begin
     return query select false, v.reason, null::timestamptz;
     return;
   end if;
-  if v.task_state <> 'running' then
+  if v.task_state not in ('running', 'compensating') then
     -- A cancellation moves the task to finalizing with a marker; say "cancelled" to the worker.
     return query select false,
       case when v.task_state = 'finalizing'

@@ -3,7 +3,13 @@
 -- Purpose : the single place a task becomes terminal. The caller must hold a live claim
 --           (weft.claim_task_for_finalization). From finalizing:
 --             cancellation requested       → cancelled
---             some step in error            → error (error = {step, error} of the first failed step)
+--             some step in error, and completed steps declare a compensation handler, not yet
+--               compensated                 → compensating: the saga's compensation steps are
+--                                               created and started (weft._start_compensation);
+--                                               the task comes back here when they are done
+--             compensation step in error    → compensation_failed
+--             some step in error            → error (error = {step, error} of the first failed
+--                                               step, and the steps compensated, in order)
 --             otherwise (every step done)   → complete (result = results of the leaf steps)
 --           Steps not yet terminal are cancelled and their messages deleted. The claim row is
 --           deleted (released), the processor's counter goes up, and NOTIFY weft_task_finished
@@ -27,6 +33,8 @@ declare
   v_result jsonb;
   v_error jsonb;
   v_step record;
+  v_compensated jsonb;
+  v_comp_failed record;
 begin
   if task_id is null or processor_id is null then
     raise exception 'task_id and processor_id must not be null' using errcode = 'WF001';
@@ -47,15 +55,36 @@ begin
   end if;
 
   select s.name, s.error into v_failed from weft.steps s
-  where s.task_id = finalize_task.task_id and s.state = 'error'
+  where s.task_id = finalize_task.task_id and s.state = 'error' and s.kind = 'step'
   order by s.finished_at, s.position limit 1;
+  select o.name, s.error into v_comp_failed from weft.steps s join weft.steps o on o.step_id = s.compensates
+  where s.task_id = finalize_task.task_id and s.state = 'error' and s.kind = 'compensation'
+  order by s.finished_at limit 1;
+  -- the compensated steps, in the order their compensations completed
+  select pg_catalog.jsonb_agg(o.name order by s.finished_at, s.step_id) into v_compensated
+  from weft.steps s join weft.steps o on o.step_id = s.compensates
+  where s.task_id = finalize_task.task_id and s.kind = 'compensation' and s.state = 'complete';
 
   if v_task.error ? 'cancelled' then
     v_final := 'cancelled';
     v_error := v_task.error;
+  elsif v_comp_failed.name is not null then
+    v_final := 'compensation_failed';
+    v_error := pg_catalog.jsonb_build_object('step', v_failed.name, 'error', v_failed.error,
+      'compensation_failed', pg_catalog.jsonb_build_object('step', v_comp_failed.name, 'error', v_comp_failed.error),
+      'compensated', coalesce(v_compensated, '[]'::jsonb));
   elsif v_failed.name is not null then
-    v_final := 'error';
-    v_error := pg_catalog.jsonb_build_object('step', v_failed.name, 'error', v_failed.error);
+    if not exists (select 1 from weft.steps s where s.task_id = finalize_task.task_id and s.kind = 'compensation')
+       and exists (select 1 from weft.steps s where s.task_id = finalize_task.task_id and s.kind = 'step'
+                   and s.state = 'complete' and s.compensate is not null) then
+      v_final := 'compensating';
+    else
+      v_final := 'error';
+      v_error := pg_catalog.jsonb_build_object('step', v_failed.name, 'error', v_failed.error);
+      if v_compensated is not null then
+        v_error := v_error || pg_catalog.jsonb_build_object('compensated', v_compensated);
+      end if;
+    end if;
   else
     v_final := 'complete';
     select coalesce(pg_catalog.jsonb_object_agg(s.name, s.result order by s.position), '{}'::jsonb) into v_result
@@ -78,6 +107,12 @@ begin
     insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id, attempt)
     values ('step', finalize_task.task_id, v_step.step_id, v_step.old_state::text, 'cancelled', 'task_' || v_final::text, processor_id, v_step.attempt);
   end loop;
+
+  if v_final = 'compensating' then
+    perform weft._start_compensation(finalize_task.task_id, processor_id);
+    delete from weft.finalization_claims c where c.task_id = finalize_task.task_id;
+    return v_final;
+  end if;
 
   update weft.tasks t set state = v_final, result = v_result, error = v_error, finished_at = weft.now(), updated_at = pg_catalog.now()
   where t.task_id = finalize_task.task_id;

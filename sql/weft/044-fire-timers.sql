@@ -38,7 +38,7 @@ begin
   -- Retries whose backoff has elapsed (task lock first, then steps).
   with due_tasks as (
     select t.task_id from weft.tasks t
-    where t.state = 'running'
+    where t.state in ('running', 'compensating')
       and t.task_id in (select s.task_id from weft.steps s where s.state = 'waiting_retry' and s.ready_at <= v_now
                         order by s.ready_at limit v_limit)
     for no key update of t skip locked

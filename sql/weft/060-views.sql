@@ -24,7 +24,7 @@ select t.task_id, t.namespace, w.name as workflow_name, w.version as workflow_ve
        t.idempotency_key, t.run_after, t.created_at, t.started_at, t.finalize_requested_at,
        now() - t.created_at as age
 from weft.tasks t join weft.workflows w on w.workflow_id = t.workflow_id
-where t.state in ('pending', 'running', 'finalizing');
+where t.state in ('pending', 'running', 'finalizing', 'compensating');
 comment on view weft.active_tasks is 'Tasks not yet terminal, with progress.';
 
 -- Counts of tasks by namespace, workflow and state.

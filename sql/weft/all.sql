@@ -37,4 +37,5 @@
 --!include weft/048-orchestrator-tick.sql
 --!include weft/049-dead-letter-message.sql
 --!include weft/050-orchestration-queues.sql
+--!include weft/051-start-compensation.sql
 --!include weft/060-views.sql

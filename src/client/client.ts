@@ -14,7 +14,7 @@ import { cancelTask, registerWorkflow, requestTask, type RequestTaskInput, type 
 import type { WorkflowDefinition } from '../workflows/definition.js';
 import { getTask, listTasks, type TaskListFilter, type TaskSummary, type TaskView } from './tasks.js';
 
-const terminal: ReadonlySet<TaskState> = new Set(['complete', 'error', 'cancelled']);
+const terminal: ReadonlySet<TaskState> = new Set(['complete', 'error', 'cancelled', 'compensation_failed']);
 
 export class Weft {
   readonly sql: Sql;

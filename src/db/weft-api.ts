@@ -8,7 +8,7 @@ import { fromPgError } from './errors.js';
 /** A JSON value as postgres.js passes it to jsonb parameters. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-export type TaskState = 'pending' | 'running' | 'finalizing' | 'complete' | 'error' | 'cancelled';
+export type TaskState = 'pending' | 'running' | 'finalizing' | 'compensating' | 'complete' | 'error' | 'cancelled' | 'compensation_failed';
 export type StepState = 'pending' | 'enqueued' | 'waiting_retry' | 'complete' | 'error' | 'cancelled' | 'skipped';
 export type PriorityName = 'critical' | 'high' | 'normal' | 'low' | 'background';
 

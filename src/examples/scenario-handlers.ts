@@ -43,7 +43,7 @@ export const scenarioHandlers: Record<string, StepHandler> = {
     return inputOf(ctx);
   },
   undo: (ctx) => {
-    compensationLog.push({ taskId: ctx.taskId, step: ctx.step });
+    compensationLog.push({ taskId: ctx.taskId, step: ctx.compensates?.step ?? ctx.step });
     return null;
   },
 };

@@ -19,6 +19,8 @@ export interface StepContext<TContext = Record<string, unknown>, TParents = Reco
   parents: TParents;
   /** Static configuration from the workflow definition. */
   args: TArgs;
+  /** For a compensation (saga undo) step: the step it undoes and that step's result; else null. */
+  compensates: { step: string; stepId: string; result: unknown } | null;
   /** The last checkpoint stored by an earlier attempt (or this one), if any. */
   lastCheckpoint: unknown;
   /** When this attempt times out, or null. */

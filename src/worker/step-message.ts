@@ -17,6 +17,13 @@ export const stepMessageSchema = z.object({
   priority: z.enum(['critical', 'high', 'normal', 'low', 'background']).default('normal'),
   context: z.record(z.string(), z.unknown()).default({}),
   parents: z.record(z.string(), z.unknown()).default({}),
+  /** 'compensation' for a saga's undo step. */
+  kind: z.enum(['step', 'compensation']).default('step'),
+  /** For a compensation step: the step it undoes, with that step's result and args. */
+  compensates: z
+    .object({ step: z.string(), step_id: z.string(), result: z.unknown(), args: z.record(z.string(), z.unknown()).nullable().optional() })
+    .nullable()
+    .optional(),
   checkpoint: z.unknown().optional(),
   timeout_ms: z.number().int().nullable().optional(),
   deadline: z.string().nullable().optional(),

@@ -240,6 +240,7 @@ export class Worker {
       context: m.context,
       parents: m.parents,
       args: m.args,
+      compensates: m.compensates ? { step: m.compensates.step, stepId: m.compensates.step_id, result: m.compensates.result } : null,
       lastCheckpoint: m.checkpoint ?? null,
       deadline,
       signal: entry.controller.signal,

@@ -1,7 +1,6 @@
 /**
  * Every scenario of ../shared/scenarios with one in-process orchestrator and one worker:
- * exact results, attempts, finalized once. (Saga compensation lands with the reliability work;
- * until then saga_compensation is checked for its task state and results only.)
+ * exact results, attempts, compensation order, finalized once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Weft } from '../../src/client/client.js';

@@ -16,12 +16,12 @@ export function loadScenarios(): WorkflowFile[] {
   return loadWorkflowFiles(scenariosDir);
 }
 
-/** Asserts task state, step results and attempts (and compensation order when `checkCompensation`). */
+/** Asserts task state, step results, attempts and the order of compensations. */
 export async function expectRun(sql: Sql, taskId: string, run: ScenarioRun, label: string): Promise<void> {
   const [task] = await sql<{ state: string }[]>`select state from weft.tasks where task_id = ${taskId}`;
   expect(task?.state, `${label}: task state`).toBe(run.expect.task_state);
   const steps = await sql<{ name: string; state: string; result: unknown; attempt: number }[]>`
-    select name, state::text, result, attempt from weft.steps where task_id = ${taskId}`;
+    select name, state::text, result, attempt from weft.steps where task_id = ${taskId} and kind = 'step'`;
   const byName = new Map(steps.map((s) => [s.name, s]));
   for (const [name, value] of Object.entries(run.expect.results ?? {})) {
     expect(byName.get(name)?.state, `${label}: state of ${name}`).toBe('complete');
@@ -35,6 +35,13 @@ export async function expectRun(sql: Sql, taskId: string, run: ScenarioRun, labe
   }
   for (const [name, attempts] of Object.entries(run.expect.attempts ?? {})) {
     expect(byName.get(name)?.attempt, `${label}: attempts of ${name}`).toBe(attempts);
+  }
+  if (run.expect.compensated) {
+    const done = await sql<{ name: string }[]>`
+      select o.name from weft.steps s join weft.steps o on o.step_id = s.compensates
+      where s.task_id = ${taskId} and s.kind = 'compensation' and s.state = 'complete'
+      order by s.finished_at, s.step_id`;
+    expect(done.map((d) => d.name), `${label}: compensated, in order`).toEqual(run.expect.compensated);
   }
   // Finalized exactly once, and every step change audited.
   const [fin] = await sql<{ n: number }[]>`
