@@ -3,10 +3,23 @@
  * same objects. Field names are snake_case, as in the SQL surface.
  */
 import { z } from '@hono/zod-openapi';
+import type { PriorityName, StepState, TaskState } from '../db/weft-api.js';
 
-export const TASK_STATES = ['pending', 'running', 'finalizing', 'complete', 'error', 'cancelled'] as const;
-export const STEP_STATES = ['pending', 'enqueued', 'waiting_retry', 'complete', 'error', 'cancelled', 'skipped'] as const;
-export const PRIORITIES = ['critical', 'high', 'normal', 'low', 'background'] as const;
+/** Every value of a union, listed once; the compiler rejects a list that misses one. */
+type Exhaustive<Union, List extends readonly Union[]> = [Exclude<Union, List[number]>] extends [never] ? List : never;
+
+export const TASK_STATES = [
+  'pending', 'running', 'finalizing', 'compensating', 'complete', 'error', 'cancelled', 'compensation_failed',
+] as const satisfies readonly TaskState[];
+export const STEP_STATES = ['pending', 'enqueued', 'waiting_retry', 'complete', 'error', 'cancelled', 'skipped'] as const satisfies readonly StepState[];
+export const PRIORITIES = ['critical', 'high', 'normal', 'low', 'background'] as const satisfies readonly PriorityName[];
+
+// Compile-time guards: a state added to src/db/weft-api.ts must be added above too.
+const _exhaustive: [
+  Exhaustive<TaskState, typeof TASK_STATES>,
+  Exhaustive<StepState, typeof STEP_STATES>,
+  Exhaustive<PriorityName, typeof PRIORITIES>,
+] = [TASK_STATES, STEP_STATES, PRIORITIES];
 
 const timestamp = () => z.string().openapi({ format: 'date-time', example: '2025-01-01T12:00:00.000Z' });
 const nullableTimestamp = () => timestamp().nullable();

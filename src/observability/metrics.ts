@@ -10,7 +10,7 @@
  * | weft_queue_depth | gauge | namespace | weft.queue_depths.queue_length |
  * | weft_queue_visible | gauge | namespace | weft.queue_depths.queue_visible_length |
  * | weft_queue_oldest_message_age_seconds | gauge | namespace | weft.queue_depths.oldest_msg_age_sec |
- * | weft_tasks | gauge | state | weft.task_stats, summed by state |
+ * | weft_tasks | gauge | state | weft.task_stats, summed by state; every state of weft.task_state (0 when none) |
  * | weft_finalization_claim_attempts_total | counter | | sum(weft.processor_stats.claims_attempted) |
  * | weft_finalization_claim_success_total | counter | | sum(claims_won) |
  * | weft_finalization_claim_contention_total | counter | | sum(claims_contended) |
@@ -22,9 +22,6 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Sql } from '../db/connection.js';
 import { coerceError } from '../db/errors.js';
 import type { Logger } from './logger.js';
-
-/** Task states, so that every state has a series (0 when no task is in it). */
-const TASK_STATES = ['pending', 'running', 'finalizing', 'complete', 'error', 'cancelled'] as const;
 
 /** What one scrape reads from the database. */
 export interface EngineSnapshot {
@@ -50,9 +47,9 @@ export async function readEngineSnapshot(sql: Sql): Promise<EngineSnapshot> {
                   'namespace', q.namespace, 'depth', q.queue_length, 'visible', q.queue_visible_length,
                   'oldest_age_seconds', coalesce(q.oldest_msg_age_sec, 0)) order by q.namespace)
                 from weft.queue_depths q), '[]'::jsonb) as queues,
-      coalesce((select jsonb_object_agg(s.state, s.tasks)
-                from (select ts.state::text as state, sum(ts.tasks) as tasks from weft.task_stats ts group by ts.state) s),
-               '{}'::jsonb) as tasks,
+      (select jsonb_object_agg(st.state, coalesce(s.tasks, 0))
+       from unnest(enum_range(null::weft.task_state)) as st(state)
+       left join (select ts.state, sum(ts.tasks) as tasks from weft.task_stats ts group by ts.state) s on s.state = st.state) as tasks,
       p.claim_attempts, p.claim_success, p.claim_contention, p.claim_takeovers,
       (select count(*) from weft.dead_letters)::float8 as dead_letters
     from (select coalesce(sum(ps.claims_attempted), 0)::float8 as claim_attempts,
@@ -135,8 +132,7 @@ export function createMetrics(options: MetricsOptions): ApiMetrics {
     async collect() {
       const s = await snapshot();
       this.reset();
-      if (!s) return;
-      for (const state of TASK_STATES) this.set({ state }, s.tasks[state] ?? 0);
+      for (const [state, count] of Object.entries(s?.tasks ?? {})) this.set({ state }, count);
     },
   });
 
