@@ -31,7 +31,11 @@ export interface StepMessage {
   max_attempts: number;
   priority: string;
   context: Record<string, unknown>;
+  /** 'step', or 'compensation' for a saga's undo step. */
+  kind: 'step' | 'compensation';
   parents: Record<string, unknown>;
+  /** For a compensation step: the step it undoes. */
+  compensates: { step: string; step_id: string; result: unknown; args: Record<string, unknown> } | null;
   checkpoint: unknown;
   timeout_ms: number | null;
   deadline: string | null;
@@ -77,10 +81,12 @@ function inputOf(m: StepMessage): number {
 
 /**
  * The outcome of a scenario handler (square, increment, double, sum_parents, multiply_parents,
- * fail_then_succeed, fail_permanently, sleep) for one message. `sleep` hangs when its `args.ms`
- * is longer than the step's timeout (the test then moves the clock past the deadline).
+ * fail_then_succeed, fail_permanently, sleep, undo) for one message. `sleep` hangs when its
+ * `args.ms` is longer than the step's timeout (the test then moves the clock past the deadline).
+ * `undo` (compensation) returns null; the compensated steps are read back from weft.steps.
  */
 export function runScenarioHandler(m: StepMessage): HandlerOutcome {
+  if (m.handler === 'undo') return { kind: 'complete', result: null };
   const parentValues = Object.values(m.parents ?? {}).map((v, i) => num(v, `parent #${i}`));
   switch (m.handler) {
     case 'square': {
@@ -254,7 +260,10 @@ export interface TaskOutcome {
   state: string;
   result: unknown;
   error: unknown;
+  /** Steps of the workflow (kind 'step'), by name. */
   steps: Record<string, { state: string; result: unknown; attempt: number }>;
+  /** Steps that a saga compensation undid, in the order their compensations completed. */
+  compensated: string[];
 }
 
 /** Reads a task and its steps. */
@@ -263,10 +272,15 @@ export async function taskOutcome(sql: Sql, taskId: string): Promise<TaskOutcome
     select state::text, result, error from weft.tasks where task_id = ${taskId}::uuid`;
   if (!task) throw new Error(`task ${taskId} not found`);
   const steps = await sql<{ name: string; state: string; result: unknown; attempt: number }[]>`
-    select name, state::text, result, attempt from weft.steps where task_id = ${taskId}::uuid order by position`;
+    select name, state::text, result, attempt from weft.steps where task_id = ${taskId}::uuid and kind = 'step' order by position`;
+  const compensated = await sql<{ name: string }[]>`
+    select o.name from weft.steps c join weft.steps o on o.step_id = c.compensates
+    where c.task_id = ${taskId}::uuid and c.kind = 'compensation' and c.state = 'complete'
+    order by c.finished_at, c.step_id`;
   return {
     ...task,
     steps: Object.fromEntries(steps.map((s) => [s.name, { state: s.state, result: s.result, attempt: s.attempt }])),
+    compensated: compensated.map((c) => c.name),
   };
 }
 

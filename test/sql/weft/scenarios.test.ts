@@ -1,7 +1,7 @@
 /**
  * The shared acceptance scenarios (../shared/scenarios), run purely in SQL by the sql-driver:
- * every run ends in the expected task state with the expected step results and attempts.
- * (Compensation order is the TypeScript engine's concern and is not checked here.)
+ * every run ends in the expected task state with the expected step results, attempts and
+ * compensation order.
  */
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +43,7 @@ describe('shared scenarios, driven in SQL', () => {
       for (const [step, attempts] of Object.entries(run.expect.attempts ?? {})) {
         expect({ step, attempts: out.steps[step]?.attempt }).toEqual({ step, attempts });
       }
+      if (run.expect.compensated) expect(out.compensated).toEqual(run.expect.compensated);
       // Steps with no expected result did not complete when the task failed.
       if (run.expect.task_state !== 'complete') {
         for (const [step, s] of Object.entries(out.steps)) {
