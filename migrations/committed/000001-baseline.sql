@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:2e3a663a3cc1c407a09e6a4a90130dd86c3aae61
+--! Hash: sha1:3b1afbbdfe42c9db04f700e5424490930862bbf6
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -685,7 +685,8 @@ $$;
 -- weft._ensure_namespace(namespace text) → void
 --
 -- Purpose : creates a namespace row and its PGMQ queue (named like the namespace) the first
---           time a workflow uses it.
+--           time a workflow uses it, with a partial index of leased messages (read_ct > 0) that
+--           weft.recover_stalled_steps scans.
 -- Callers : weft.register_workflow.
 -- Locks   : the namespaces primary key: two first registrations at once create the queue once.
 create function weft._ensure_namespace(namespace text) returns void
@@ -701,6 +702,9 @@ begin
   returning true into v_inserted;
   if v_inserted then
     perform pgmq.create(namespace);
+    -- Leased messages (read at least once), for weft.recover_stalled_steps.
+    execute pg_catalog.format('create index if not exists %I on pgmq.%I (vt) where read_ct > 0',
+                              'q_' || namespace || '_leased_idx', 'q_' || namespace);
   end if;
 end
 $$;
@@ -1921,10 +1925,11 @@ $$;
 --! Included weft/048-orchestrator-tick.sql
 -- weft.orchestrator_tick(processor_id, max_rows) → table(requests_accepted, requests_rejected,
 --   results_applied, results_rejected, results_dead, started_tasks, retried_steps, timed_out_steps,
---   finalizable, next_due_at, next_due_in_ms)
+--   finalizable, next_due_at, next_due_in_ms, recovered_steps)
 --
 -- Purpose : one round trip for an orchestrator's periodic duties: request-queue intake,
---           result-queue intake, timers; and how many finalizing tasks wait for a claim (the
+--           result-queue intake, timers, stalled-step recovery (weft.recover_stalled_steps); and
+--           how many finalizing tasks wait for a claim (the
 --           caller then claims and finalizes them). An idle orchestrator issues this one query
 --           per poll. next_due_in_ms is measured on the engine clock (weft.now()), so a caller
 --           can sleep until the next timer even when a test has shifted the clock.
@@ -1932,7 +1937,7 @@ $$;
 create function weft.orchestrator_tick(processor_id text, max_rows integer default 100)
 returns table (requests_accepted integer, requests_rejected integer, results_applied integer, results_rejected integer,
                results_dead integer, started_tasks integer, retried_steps integer, timed_out_steps integer,
-               finalizable integer, next_due_at timestamptz, next_due_in_ms bigint)
+               finalizable integer, next_due_at timestamptz, next_due_in_ms bigint, recovered_steps integer)
 language plpgsql volatile
 set search_path = ''
 as $$
@@ -1942,17 +1947,20 @@ declare
   s record;
   t record;
   v_finalizable integer;
+  v_recovered integer;
 begin
   select * into r from weft.intake_task_requests(processor_id, max_rows);
   select * into s from weft.intake_step_results(processor_id, max_rows);
   select * into t from weft.fire_timers(processor_id, max_rows * 5);
+  v_recovered := weft.recover_stalled_steps(processor_id, max_rows);
   select pg_catalog.count(*)::integer into v_finalizable from (
     select 1 from weft.tasks x where x.state = 'finalizing'
       and not exists (select 1 from weft.finalization_claims c where c.task_id = x.task_id and c.expires_at > weft.now())
     limit 1000) f;
   return query select r.accepted, r.rejected, s.applied, s.rejected, s.dead, t.started_tasks, t.retried_steps,
                       t.timed_out_steps, v_finalizable, t.next_due_at,
-                      greatest(0, pg_catalog.ceil(extract(epoch from t.next_due_at - weft.now()) * 1000))::bigint;
+                      greatest(0, pg_catalog.ceil(extract(epoch from t.next_due_at - weft.now()) * 1000))::bigint,
+                      v_recovered;
 end
 $$;
 --! EndIncluded weft/048-orchestrator-tick.sql
@@ -2069,6 +2077,66 @@ begin
 end
 $$;
 --! EndIncluded weft/051-start-compensation.sql
+--! Included weft/052-recover-stalled-steps.sql
+-- weft.recover_stalled_steps(processor_id, max_rows) → integer (attempts failed as stalled)
+--
+-- Purpose : stalled-step recovery. A step's lease is the visibility timeout of its queue
+--           message: a worker that read it extends it with weft.heartbeat_step. A message that
+--           was read (read_ct > 0) and whose visibility timeout has passed belongs to a worker
+--           that died or hung: its attempt fails as retryable with error code "lease_expired"
+--           (retried per the step's policy, or the step fails when attempts are exhausted), the
+--           message is deleted, and a late result from that attempt is rejected (fencing).
+--           If another worker re-reads the expired message before this sweep sees it, that
+--           worker simply carries on with the same attempt: nothing is lost either way.
+-- Callers : weft.orchestrator_tick (every tick, any number of orchestrators at once).
+-- Locks   : queue rows FOR UPDATE SKIP LOCKED, then task and step rows with SKIP LOCKED, so the
+--           sweep never waits on (and never deadlocks with) a completion or a heartbeat in flight.
+-- Index   : q_<namespace>_leased_idx (vt) where read_ct > 0, created with each namespace queue.
+create function weft.recover_stalled_steps(processor_id text default null, max_rows integer default 100)
+returns integer
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_ns record;
+  v_msg record;
+  v_count integer := 0;
+  v_limit integer := greatest(coalesce(max_rows, 100), 1);
+begin
+  for v_ns in select n.name, n.queue_name from weft.namespaces n loop
+    for v_msg in execute pg_catalog.format(
+      'select q.msg_id, q.read_ct, q.vt, q.message from pgmq.%I q
+       where q.read_ct > 0 and q.vt < pg_catalog.clock_timestamp()
+       order by q.vt limit $1 for update skip locked', 'q_' || v_ns.queue_name) using v_limit
+    loop
+      continue when pg_catalog.jsonb_typeof(v_msg.message) is distinct from 'object'
+                 or (v_msg.message ->> 'step_id') !~ '^[0-9a-f-]{36}$';
+      -- task, then step (the engine's lock order), skipping rows someone is working on now
+      perform 1 from weft.tasks t
+      where t.task_id = (select s.task_id from weft.steps s where s.step_id = (v_msg.message ->> 'step_id')::uuid)
+        and t.state in ('running', 'compensating')
+      for no key update skip locked;
+      continue when not found;
+      perform 1 from weft.steps s
+      where s.step_id = (v_msg.message ->> 'step_id')::uuid and s.state = 'enqueued' and s.msg_id = v_msg.msg_id
+      for update skip locked;
+      continue when not found;
+      perform weft._apply_step_failure(
+        (select s.task_id from weft.steps s where s.step_id = (v_msg.message ->> 'step_id')::uuid),
+        (v_msg.message ->> 'step_id')::uuid,
+        (select s.attempt from weft.steps s where s.step_id = (v_msg.message ->> 'step_id')::uuid),
+        pg_catalog.jsonb_build_object('code', 'lease_expired', 'message',
+          pg_catalog.format('the worker holding attempt %s stopped heartbeating; its lease expired at %s (read %s times)',
+                            v_msg.message ->> 'attempt', v_msg.vt, v_msg.read_ct)),
+        true, processor_id, 'lease_expired');
+      v_count := v_count + 1;
+    end loop;
+  end loop;
+  return v_count;
+end
+$$;
+--! EndIncluded weft/052-recover-stalled-steps.sql
 --! Included weft/060-views.sql
 -- Views for operators (schema weft). Read-only; granted to the monitor role.
 

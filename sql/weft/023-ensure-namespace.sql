@@ -1,7 +1,8 @@
 -- weft._ensure_namespace(namespace text) → void
 --
 -- Purpose : creates a namespace row and its PGMQ queue (named like the namespace) the first
---           time a workflow uses it.
+--           time a workflow uses it, with a partial index of leased messages (read_ct > 0) that
+--           weft.recover_stalled_steps scans.
 -- Callers : weft.register_workflow.
 -- Locks   : the namespaces primary key: two first registrations at once create the queue once.
 create function weft._ensure_namespace(namespace text) returns void
@@ -17,6 +18,9 @@ begin
   returning true into v_inserted;
   if v_inserted then
     perform pgmq.create(namespace);
+    -- Leased messages (read at least once), for weft.recover_stalled_steps.
+    execute pg_catalog.format('create index if not exists %I on pgmq.%I (vt) where read_ct > 0',
+                              'q_' || namespace || '_leased_idx', 'q_' || namespace);
   end if;
 end
 $$;

@@ -1,9 +1,10 @@
 -- weft.orchestrator_tick(processor_id, max_rows) → table(requests_accepted, requests_rejected,
 --   results_applied, results_rejected, results_dead, started_tasks, retried_steps, timed_out_steps,
---   finalizable, next_due_at, next_due_in_ms)
+--   finalizable, next_due_at, next_due_in_ms, recovered_steps)
 --
 -- Purpose : one round trip for an orchestrator's periodic duties: request-queue intake,
---           result-queue intake, timers; and how many finalizing tasks wait for a claim (the
+--           result-queue intake, timers, stalled-step recovery (weft.recover_stalled_steps); and
+--           how many finalizing tasks wait for a claim (the
 --           caller then claims and finalizes them). An idle orchestrator issues this one query
 --           per poll. next_due_in_ms is measured on the engine clock (weft.now()), so a caller
 --           can sleep until the next timer even when a test has shifted the clock.
@@ -11,7 +12,7 @@
 create function weft.orchestrator_tick(processor_id text, max_rows integer default 100)
 returns table (requests_accepted integer, requests_rejected integer, results_applied integer, results_rejected integer,
                results_dead integer, started_tasks integer, retried_steps integer, timed_out_steps integer,
-               finalizable integer, next_due_at timestamptz, next_due_in_ms bigint)
+               finalizable integer, next_due_at timestamptz, next_due_in_ms bigint, recovered_steps integer)
 language plpgsql volatile
 set search_path = ''
 as $$
@@ -21,16 +22,19 @@ declare
   s record;
   t record;
   v_finalizable integer;
+  v_recovered integer;
 begin
   select * into r from weft.intake_task_requests(processor_id, max_rows);
   select * into s from weft.intake_step_results(processor_id, max_rows);
   select * into t from weft.fire_timers(processor_id, max_rows * 5);
+  v_recovered := weft.recover_stalled_steps(processor_id, max_rows);
   select pg_catalog.count(*)::integer into v_finalizable from (
     select 1 from weft.tasks x where x.state = 'finalizing'
       and not exists (select 1 from weft.finalization_claims c where c.task_id = x.task_id and c.expires_at > weft.now())
     limit 1000) f;
   return query select r.accepted, r.rejected, s.applied, s.rejected, s.dead, t.started_tasks, t.retried_steps,
                       t.timed_out_steps, v_finalizable, t.next_due_at,
-                      greatest(0, pg_catalog.ceil(extract(epoch from t.next_due_at - weft.now()) * 1000))::bigint;
+                      greatest(0, pg_catalog.ceil(extract(epoch from t.next_due_at - weft.now()) * 1000))::bigint,
+                      v_recovered;
 end
 $$;

@@ -38,4 +38,5 @@
 --!include weft/049-dead-letter-message.sql
 --!include weft/050-orchestration-queues.sql
 --!include weft/051-start-compensation.sql
+--!include weft/052-recover-stalled-steps.sql
 --!include weft/060-views.sql

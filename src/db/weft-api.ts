@@ -154,6 +154,8 @@ export interface TickResult {
   next_due_at: Date | null;
   /** Milliseconds until next_due_at on the engine clock; null when no timer is pending. */
   next_due_in_ms: string | null;
+  /** Attempts failed because their lease (message visibility timeout) expired. */
+  recovered_steps: number;
 }
 
 /** SQL: `select * from weft.orchestrator_tick(processor_id => …, max_rows => …)` */

@@ -87,10 +87,11 @@ export class Orchestrator {
     if (t.finalizable > 0) finalized = await this.finalizeReady();
     const busy =
       t.requests_accepted + t.requests_rejected + t.results_applied + t.results_rejected + t.results_dead +
-        t.started_tasks + t.retried_steps + t.timed_out_steps + finalized > 0;
+        t.started_tasks + t.retried_steps + t.timed_out_steps + t.recovered_steps + finalized > 0;
     if (t.requests_rejected + t.results_dead > 0) {
       this.log.warn({ requestsRejected: t.requests_rejected, resultsDead: t.results_dead }, 'queue messages dead-lettered (see weft.dead_letters)');
     }
+    if (t.recovered_steps > 0) this.log.warn({ recovered: t.recovered_steps }, 'attempts failed as stalled: their lease expired');
     const dueIn = t.next_due_in_ms === null ? Infinity : Number(t.next_due_in_ms);
     return { busy, sleepMs: Math.max(0, Math.min(this.pollIntervalMs, dueIn)) };
   }
