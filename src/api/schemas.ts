@@ -132,7 +132,7 @@ export const TaskListQuery = z.object({
   namespace: z.string().min(1).optional(),
   workflow: z.string().min(1).optional(),
   priority: z.enum(PRIORITIES).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).optional().openapi({ description: 'Default 50, at most 1000.', type: 'integer' }),
+  limit: z.coerce.number().int().min(1).max(1000).optional().openapi({ description: 'Default 50, at most 1000.', type: 'integer', minimum: 1, maximum: 1000 }),
 });
 
 export const TaskListSchema = z.object({ tasks: z.array(TaskSummarySchema) }).openapi('TaskList');
