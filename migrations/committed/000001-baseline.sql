@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:3b1afbbdfe42c9db04f700e5424490930862bbf6
+--! Hash: sha1:fc24f814e836dae807d46b835614553464b22762
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -1157,6 +1157,8 @@ $$;
 --           A report for a superseded attempt, or for a step that moved on, is recorded in
 --           weft.rejected_results and not applied (outcome 'rejected', WARNING WF007); the same
 --           attempt reported twice gives outcome 'duplicate'.
+--           (The state changes themselves are weft._apply_step_completion, shared with the manual
+--           operations resolve_step and skip_step.)
 -- Callers : workers (TS SDK, bash+psql, any language), weft.intake_step_results.
 -- Locks   : task row, then the step row, then the child rows (lock order: task → steps), so two
 --           parents of one join completing at once serialize on the task row and the join is
@@ -1172,8 +1174,6 @@ as $$
 #variable_conflict use_column
 declare
   v weft._fence_result;
-  v_ready uuid[];
-  v_remaining integer;
   v_task_state weft.task_state;
 begin
   v := weft._fence_step(step_id, attempt, 'complete', result, processor_id, true, true);
@@ -1182,41 +1182,7 @@ begin
                v.current_attempt, v.task_id, v.task_state)::weft.step_report;
   end if;
 
-  update weft.steps s
-  set state = 'complete', result = complete_step.result, error = null, finished_at = weft.now(), msg_id = null,
-      deadline_at = null, updated_at = pg_catalog.now()
-  where s.step_id = complete_step.step_id;
-  if v.msg_id is not null then
-    perform pgmq.delete(v.namespace, v.msg_id);
-  end if;
-  insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id, attempt)
-  values ('step', v.task_id, step_id, 'enqueued', 'complete', 'completed', processor_id, attempt);
-
-  -- Children: one fewer pending parent each; those at zero are ready. Ordinary steps take their
-  -- children from the workflow's edges, compensation steps from weft.step_dependencies.
-  with children as (
-    select c.step_id from weft.workflow_edges e join weft.steps c on c.task_id = v.task_id and c.name = e.child
-    where e.workflow_id = v.workflow_id and e.parent = v.step_name and c.kind = 'step'
-    union all
-    select d.child_step_id from weft.step_dependencies d where d.parent_step_id = complete_step.step_id
-  ), dec as (
-    update weft.steps c set pending_parents = c.pending_parents - 1, updated_at = pg_catalog.now()
-    from children ch
-    where c.step_id = ch.step_id
-    returning c.step_id, c.pending_parents, c.state
-  )
-  select pg_catalog.array_agg(dec.step_id) filter (where dec.pending_parents = 0 and dec.state = 'pending') into v_ready from dec;
-  if v.task_state in ('running', 'compensating') then
-    perform weft._enqueue_steps(v_ready, processor_id, 'parents_complete');
-  end if;
-
-  update weft.tasks t set steps_remaining = t.steps_remaining - 1, updated_at = pg_catalog.now()
-  where t.task_id = v.task_id
-  returning t.steps_remaining, t.state into v_remaining, v_task_state;
-  if v_remaining = 0 then
-    perform weft._request_finalization(v.task_id, 'all_steps_complete', processor_id);
-    v_task_state := 'finalizing';
-  end if;
+  v_task_state := weft._apply_step_completion(v.task_id, step_id, result, 'complete', processor_id, 'completed');
   return row('applied', null, step_id, 'complete'::weft.step_state, attempt, v.task_id, v_task_state)::weft.step_report;
 end
 $$;
@@ -2137,6 +2103,308 @@ begin
 end
 $$;
 --! EndIncluded weft/052-recover-stalled-steps.sql
+--! Included weft/053-apply-step-completion.sql
+-- weft._apply_step_completion(task_id, step_id, result, to_state, processor_id, reason, details)
+--   → weft.task_state (the task's state afterwards)
+--
+-- Purpose : what a step finishing successfully leads to — shared by weft.complete_step (a
+--           worker's report), weft.resolve_step (an operator supplies the result) and
+--           weft.skip_step (to_state 'skipped', result null): the step gets its final state and
+--           result, its queue message (if any) is deleted, each child's count of pending parents
+--           drops and children at zero are enqueued (while the task runs or compensates), and
+--           when no step remains the task moves to finalizing.
+-- Callers : weft.complete_step, weft.resolve_step, weft.skip_step.
+-- Locks   : caller holds the task row lock and the step row lock.
+create function weft._apply_step_completion(
+  task_id uuid, step_id uuid, result jsonb, to_state weft.step_state, processor_id text, reason text, details jsonb default null
+) returns weft.task_state
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_step record;
+  v_ready uuid[];
+  v_remaining integer;
+  v_task_state weft.task_state;
+begin
+  select s.name, s.state, s.attempt, s.msg_id, t.namespace, t.workflow_id, t.state as task_state into v_step
+  from weft.steps s join weft.tasks t on t.task_id = s.task_id
+  where s.step_id = _apply_step_completion.step_id;
+
+  update weft.steps s
+  set state = to_state, result = _apply_step_completion.result, error = null, finished_at = weft.now(), msg_id = null,
+      deadline_at = null, ready_at = null, updated_at = pg_catalog.now()
+  where s.step_id = _apply_step_completion.step_id;
+  if v_step.msg_id is not null then
+    perform pgmq.delete(v_step.namespace, v_step.msg_id);
+  end if;
+  insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id, attempt, details)
+  values ('step', task_id, step_id, v_step.state::text, to_state::text, reason, processor_id, v_step.attempt, details);
+
+  -- Children: one fewer pending parent each; those at zero are ready. Ordinary steps take their
+  -- children from the workflow's edges, compensation steps from weft.step_dependencies.
+  with children as (
+    select c.step_id from weft.workflow_edges e join weft.steps c on c.task_id = _apply_step_completion.task_id and c.name = e.child
+    where e.workflow_id = v_step.workflow_id and e.parent = v_step.name and c.kind = 'step'
+    union all
+    select d.child_step_id from weft.step_dependencies d where d.parent_step_id = _apply_step_completion.step_id
+  ), dec as (
+    update weft.steps c set pending_parents = c.pending_parents - 1, updated_at = pg_catalog.now()
+    from children ch
+    where c.step_id = ch.step_id
+    returning c.step_id, c.pending_parents, c.state
+  )
+  select pg_catalog.array_agg(dec.step_id) filter (where dec.pending_parents = 0 and dec.state = 'pending') into v_ready from dec;
+  if v_step.task_state in ('running', 'compensating') then
+    perform weft._enqueue_steps(v_ready, processor_id, 'parents_complete');
+  end if;
+
+  update weft.tasks t set steps_remaining = t.steps_remaining - 1, updated_at = pg_catalog.now()
+  where t.task_id = _apply_step_completion.task_id
+  returning t.steps_remaining, t.state into v_remaining, v_task_state;
+  if v_remaining = 0 then
+    perform weft._request_finalization(task_id, 'all_steps_complete', processor_id);
+    v_task_state := 'finalizing';
+  end if;
+  return v_task_state;
+end
+$$;
+--! EndIncluded weft/053-apply-step-completion.sql
+--! Included weft/054-reopen-task.sql
+-- weft._reopen_task(task_id, requested_by, reason) → uuid[] (steps now ready to enqueue)
+--
+-- Purpose : brings a task that ended in error back to running, for the manual operations:
+--           every ordinary step in error or cancelled goes back to pending with a fresh attempt
+--           budget (max_attempts = attempts so far + the policy's max_attempts; attempt numbers
+--           keep counting, so fencing still holds), pending_parents is recounted, the task's
+--           steps_remaining is recounted, and each change is written to weft.transitions with
+--           the operator's name. Returns the steps with no pending parent (the caller enqueues
+--           them after its own changes).
+-- Callers : weft.retry_task, weft.retry_step, weft.resolve_step, weft.skip_step.
+-- Locks   : caller holds the task row lock.
+-- Errors  : WF008 when the task is not in error, or when its saga was already compensated
+--           (re-running compensated steps would repeat effects that were undone).
+create function weft._reopen_task(task_id uuid, requested_by text, reason text) returns uuid[]
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_task record;
+  v_ready uuid[];
+begin
+  select t.state, t.workflow_id into v_task from weft.tasks t where t.task_id = _reopen_task.task_id;
+  if v_task.state <> 'error' then
+    raise exception 'task % is %; only a task in error can be reopened', task_id, v_task.state using errcode = 'WF008';
+  end if;
+  if exists (select 1 from weft.steps s where s.task_id = _reopen_task.task_id and s.kind = 'compensation') then
+    raise exception 'task % was compensated (saga); it cannot be retried', task_id
+      using errcode = 'WF008', hint = 'Request a new task instead.';
+  end if;
+
+  with reset as (
+    update weft.steps s
+    set state = 'pending', error = null, finished_at = null, msg_id = null, deadline_at = null, ready_at = null,
+        max_attempts = s.attempt + (s.retry ->> 'max_attempts')::integer, updated_at = pg_catalog.now()
+    from (select s2.step_id, s2.state as old_state from weft.steps s2
+          where s2.task_id = _reopen_task.task_id and s2.kind = 'step' and s2.state in ('error', 'cancelled') for update) o
+    where s.step_id = o.step_id
+    returning s.step_id, o.old_state, s.attempt
+  )
+  insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id, attempt)
+  select 'step', _reopen_task.task_id, r.step_id, r.old_state::text, 'pending', reason, requested_by, r.attempt from reset r;
+
+  update weft.steps c
+  set pending_parents = (
+    select pg_catalog.count(*) from weft.workflow_edges e join weft.steps p on p.task_id = c.task_id and p.name = e.parent
+    where e.workflow_id = v_task.workflow_id and e.child = c.name and p.state not in ('complete', 'skipped'))::integer
+  where c.task_id = _reopen_task.task_id and c.kind = 'step' and c.state = 'pending';
+
+  update weft.tasks t
+  set state = 'running', error = null, result = null, finished_at = null, finalize_requested_at = null, updated_at = pg_catalog.now(),
+      steps_remaining = (select pg_catalog.count(*) from weft.steps s where s.task_id = _reopen_task.task_id and s.kind = 'step'
+                         and s.state not in ('complete', 'skipped'))::integer
+  where t.task_id = _reopen_task.task_id;
+  insert into weft.transitions (entity, task_id, from_state, to_state, reason, processor_id)
+  values ('task', task_id, 'error', 'running', reason, requested_by);
+
+  select pg_catalog.array_agg(s.step_id) into v_ready from weft.steps s
+  where s.task_id = _reopen_task.task_id and s.kind = 'step' and s.state = 'pending' and s.pending_parents = 0;
+  return v_ready;
+end
+$$;
+--! EndIncluded weft/054-reopen-task.sql
+--! Included weft/055-retry-task.sql
+-- weft.retry_task(task_id, requested_by) → weft.task_state
+--
+-- Purpose : manual retry of a failed task: its failed steps and the steps that never ran
+--           because of them run again (fresh attempt budget), from where the task stopped;
+--           completed steps keep their results. Audited: transitions name requested_by.
+-- Callers : `weft task retry`, the TS client, the API, SQL users.
+-- Locks   : the task row, then its steps.
+-- Errors  : WF001 null task_id / requested_by; WF005 unknown task; WF008 task not in error, or
+--           compensated.
+--
+-- Example : select weft.retry_task('0190…', requested_by => 'alice');
+create function weft.retry_task(task_id uuid, requested_by text) returns weft.task_state
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_ready uuid[];
+begin
+  if task_id is null or requested_by is null or pg_catalog.btrim(requested_by) = '' then
+    raise exception 'task_id and requested_by (who asks, for the audit trail) are required' using errcode = 'WF001';
+  end if;
+  perform 1 from weft.tasks t where t.task_id = retry_task.task_id for no key update;
+  if not found then
+    raise exception 'task % not found', task_id using errcode = 'WF005';
+  end if;
+  v_ready := weft._reopen_task(task_id, requested_by, 'manual_retry');
+  perform weft._enqueue_steps(v_ready, requested_by, 'manual_retry');
+  return 'running';
+end
+$$;
+--! EndIncluded weft/055-retry-task.sql
+--! Included weft/056-retry-step.sql
+-- weft.retry_step(step_id, requested_by) → weft.step_state
+--
+-- Purpose : manual retry of one step. A step waiting out its retry backoff is made due now.
+--           A failed step of a task in error reopens the task (weft._reopen_task: the failed
+--           step and the steps that never ran because of it go back to pending) and runs again.
+--           Audited with requested_by.
+-- Callers : `weft task retry --step`, the TS client, the API, SQL users.
+-- Locks   : the task row, then the step.
+-- Errors  : WF001 nulls; WF006 unknown step; WF008 the step is neither waiting_retry nor in error
+--           (or its task cannot be reopened).
+create function weft.retry_step(step_id uuid, requested_by text) returns weft.step_state
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_task_id uuid;
+  v_state weft.step_state;
+  v_ready uuid[];
+begin
+  if step_id is null or requested_by is null or pg_catalog.btrim(requested_by) = '' then
+    raise exception 'step_id and requested_by (who asks, for the audit trail) are required' using errcode = 'WF001';
+  end if;
+  select s.task_id into v_task_id from weft.steps s where s.step_id = retry_step.step_id;
+  if v_task_id is null then
+    raise exception 'step % not found', step_id using errcode = 'WF006';
+  end if;
+  perform 1 from weft.tasks t where t.task_id = v_task_id for no key update;
+  select s.state into v_state from weft.steps s where s.step_id = retry_step.step_id for update;
+  if v_state = 'waiting_retry' then
+    update weft.steps s set ready_at = weft.now(), updated_at = pg_catalog.now() where s.step_id = retry_step.step_id;
+    insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id)
+    values ('step', v_task_id, step_id, 'waiting_retry', 'waiting_retry', 'manual_retry_now', requested_by);
+    perform pg_catalog.pg_notify('weft_orchestrator', 'timer');
+    return 'waiting_retry';
+  elsif v_state = 'error' then
+    v_ready := weft._reopen_task(v_task_id, requested_by, 'manual_retry_step');
+    perform weft._enqueue_steps(v_ready, requested_by, 'manual_retry_step');
+    select s.state into v_state from weft.steps s where s.step_id = retry_step.step_id;
+    return v_state;
+  end if;
+  raise exception 'step % is %; only a step in error or waiting_retry can be retried', step_id, v_state using errcode = 'WF008';
+end
+$$;
+--! EndIncluded weft/056-retry-step.sql
+--! Included weft/057-resolve-step.sql
+-- weft.resolve_step(step_id, result, requested_by) → weft.task_state
+--
+-- Purpose : an operator completes a step by hand with a supplied result — for a step in error
+--           (its task is reopened first), waiting_retry, enqueued (the worker's later report is
+--           rejected: the step has moved on) or pending. Its children then run as if it had
+--           completed. Audited: the transition's reason is manual_resolve, details hold the
+--           result, processor_id is requested_by.
+-- Callers : `weft task resolve`, the TS client, the API, SQL users.
+-- Locks   : the task row, then the step.
+-- Errors  : WF001 nulls; WF006 unknown step; WF008 step already complete/skipped/cancelled, or
+--           its task is neither running nor reopenable.
+create function weft.resolve_step(step_id uuid, result jsonb, requested_by text) returns weft.task_state
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+begin
+  return weft._finish_step_by_hand(step_id, coalesce(result, 'null'::jsonb), 'complete', requested_by, 'manual_resolve');
+end
+$$;
+--! EndIncluded weft/057-resolve-step.sql
+--! Included weft/058-skip-step.sql
+-- weft.skip_step(step_id, requested_by) → weft.task_state
+--
+-- Purpose : an operator skips a step: it ends 'skipped' with a null result and its children run
+--           as if it had completed (their `parents` show null for it). Same rules as
+--           weft.resolve_step; audited with reason manual_skip.
+-- Callers : `weft task skip`, the TS client, the API, SQL users.
+-- Errors  : as weft.resolve_step.
+create function weft.skip_step(step_id uuid, requested_by text) returns weft.task_state
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+begin
+  return weft._finish_step_by_hand(step_id, null, 'skipped', requested_by, 'manual_skip');
+end
+$$;
+--! EndIncluded weft/058-skip-step.sql
+--! Included weft/059-finish-step-by-hand.sql
+-- weft._finish_step_by_hand(step_id, result, to_state, requested_by, reason) → weft.task_state
+--
+-- Purpose : the body of weft.resolve_step and weft.skip_step: checks, reopens a task in error,
+--           then applies the completion (weft._apply_step_completion) and enqueues what became
+--           ready.
+-- Locks   : the task row, then the step.
+create function weft._finish_step_by_hand(step_id uuid, result jsonb, to_state weft.step_state, requested_by text, reason text)
+returns weft.task_state
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_task_id uuid;
+  v_task_state weft.task_state;
+  v_state weft.step_state;
+  v_kind text;
+  v_ready uuid[];
+begin
+  if step_id is null or requested_by is null or pg_catalog.btrim(requested_by) = '' then
+    raise exception 'step_id and requested_by (who asks, for the audit trail) are required' using errcode = 'WF001';
+  end if;
+  select s.task_id into v_task_id from weft.steps s where s.step_id = _finish_step_by_hand.step_id;
+  if v_task_id is null then
+    raise exception 'step % not found', step_id using errcode = 'WF006';
+  end if;
+  select t.state into v_task_state from weft.tasks t where t.task_id = v_task_id for no key update;
+  select s.state, s.kind into v_state, v_kind from weft.steps s where s.step_id = _finish_step_by_hand.step_id for update;
+  if v_state in ('complete', 'skipped', 'cancelled') and not (v_state = 'cancelled' and v_task_state = 'error') then
+    raise exception 'step % is already %', step_id, v_state using errcode = 'WF008';
+  end if;
+  if v_kind <> 'step' then
+    raise exception 'step % is a compensation step; resolve or skip the task''s ordinary steps', step_id using errcode = 'WF008';
+  end if;
+  if v_task_state = 'error' then
+    v_ready := weft._reopen_task(v_task_id, requested_by, reason);
+  elsif v_task_state not in ('running') then
+    raise exception 'task % is %; steps can be resolved or skipped while it runs or after it failed', v_task_id, v_task_state
+      using errcode = 'WF008';
+  end if;
+  v_task_state := weft._apply_step_completion(v_task_id, step_id, result, to_state, requested_by, reason,
+                                              pg_catalog.jsonb_build_object('result', result));
+  -- steps that were ready before this completion (reopened roots); the completion enqueued its own children
+  select pg_catalog.array_agg(s.step_id) into v_ready from weft.steps s
+  where s.step_id = any (coalesce(v_ready, '{}')) and s.state = 'pending' and s.pending_parents = 0;
+  perform weft._enqueue_steps(v_ready, requested_by, reason);
+  return v_task_state;
+end
+$$;
+--! EndIncluded weft/059-finish-step-by-hand.sql
 --! Included weft/060-views.sql
 -- Views for operators (schema weft). Read-only; granted to the monitor role.
 

@@ -39,4 +39,11 @@
 --!include weft/050-orchestration-queues.sql
 --!include weft/051-start-compensation.sql
 --!include weft/052-recover-stalled-steps.sql
+--!include weft/053-apply-step-completion.sql
+--!include weft/054-reopen-task.sql
+--!include weft/055-retry-task.sql
+--!include weft/056-retry-step.sql
+--!include weft/057-resolve-step.sql
+--!include weft/058-skip-step.sql
+--!include weft/059-finish-step-by-hand.sql
 --!include weft/060-views.sql
