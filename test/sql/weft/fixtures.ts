@@ -91,7 +91,8 @@ export async function snapshot(sql: Sql): Promise<Record<string, number | string
            (select count(*) from weft.rejected_results)::int as rejected_results,
            (select count(*) from weft.dead_letters)::int as dead_letters,
            (select count(*) from weft.finalization_claims)::int as claims,
-           (select count(*) from weft.processor_stats)::int as processor_stats`;
+           (select count(*) from weft.processor_stats)::int as processor_stats,
+           (select extract(epoch from offset_interval)::float8 from weft.clock) as clock_offset_s`;
   const queues = await sql<{ queue_name: string }[]>`select queue_name from pgmq.list_queues() order by queue_name`;
   const out: Record<string, number | string> = { ...counts };
   for (const { queue_name } of queues) {

@@ -83,7 +83,8 @@ describe('race 1: two parents of a join complete at the same instant', () => {
     const a = await pools[0]!.reserve();
     const b = await pools[1]!.reserve();
     try {
-      const [{ pid }] = (await b<{ pid: number }[]>`select pg_backend_pid() as pid`) as [{ pid: number }];
+      const [who] = await b<{ pid: number }[]>`select pg_backend_pid() as pid`;
+      const pid = who!.pid;
       for (const [i, t] of tasks.entries()) {
         // Alternate which parent commits first.
         const [first, second] = i % 2 === 0 ? [t.left, t.right] : [t.right, t.left];
