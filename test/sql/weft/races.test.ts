@@ -7,6 +7,8 @@
  *   3. a stale attempt's result racing the current attempt's
  *   4. one idempotency key requested by 8 sessions at once
  *   5. timers fired by 4 sessions at once
+ *   6. one attempt reported twice at once (a redelivered message ran on two workers)
+ *   7. a cancellation racing the completion of the last step
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '../../../src/db/connection.js';
@@ -298,5 +300,74 @@ describe('race 5: timers fired by several orchestrators at once', () => {
              (select count(*)::int from weft.steps s where s.task_id = any (${taskIds}::uuid[]) and s.state = 'enqueued' and s.attempt = 2) as attempt2,
              (select count(*)::int from weft.transitions tr where tr.task_id = any (${taskIds}::uuid[]) and tr.reason = 'retry_backoff_elapsed') as enqueues`;
     expect(r).toEqual({ messages: 100, attempt2: 100, enqueues: 100 });
+  });
+});
+
+describe('race 6: the same attempt completed by two workers at once', () => {
+  it('applies one report, calls the other a duplicate, and enqueues the children once (30 runs)', async () => {
+    const tasks = await db.sql<{ id: string }[]>`select weft.request_task('race_join', 'diamond', '{"n": 3}') as id from generate_series(1, 30)`;
+    for (const { id } of tasks) {
+      const start = await stepRow(db.sql, id, 'start');
+      const ready = barrier(2);
+      const outcomes = await Promise.all(
+        [0, 1].map((k) =>
+          pools[k]!.begin(async (tx) => {
+            await tx`select 1`;
+            await ready();
+            const [r] = await tx<{ outcome: string }[]>`select outcome from weft.complete_step(${start.step_id}::uuid, 1, '9')`;
+            return r!.outcome;
+          }),
+        ),
+      );
+      expect(outcomes.sort()).toEqual(['applied', 'duplicate']);
+      const [n] = await db.sql<{ enqueued: number; completions: number }[]>`
+        select (select count(*)::int from weft.transitions where task_id = ${id}::uuid and reason = 'parents_complete') as enqueued,
+               (select count(*)::int from weft.transitions where step_id = ${start.step_id}::uuid and to_state = 'complete') as completions`;
+      expect(n).toEqual({ enqueued: 2, completions: 1 });
+    }
+  });
+});
+
+describe('race 7: cancel_task racing the completion of the last step', () => {
+  it('ends every task in one terminal state, finalized once, with no error (30 runs)', async () => {
+    const ids = await db.sql<{ id: string }[]>`select weft.request_task('race_fin', 'one', '{}') as id from generate_series(1, 30)`;
+    const taskIds = ids.map((r) => r.id);
+    for (const [i, id] of taskIds.entries()) {
+      const only = await stepRow(db.sql, id, 'only');
+      const ready = barrier(2);
+      const [cancelled, completed] = await Promise.all([
+        pools[i % 2]!.begin(async (tx) => {
+          await tx`select 1`;
+          await ready();
+          const [r] = await tx<{ s: string }[]>`select weft.cancel_task(${id}::uuid, 'race')::text as s`;
+          return r!.s;
+        }),
+        pools[(i + 1) % 2]!.begin(async (tx) => {
+          await tx`select 1`;
+          await ready();
+          const [r] = await tx<{ outcome: string }[]>`select outcome from weft.complete_step(${only.step_id}::uuid, 1, '1')`;
+          return r!.outcome;
+        }),
+      ]);
+      expect(cancelled).toBe('finalizing');
+      expect(completed).toBe('applied');
+    }
+    // Whichever came first, the task waits in finalizing; a finalizer ends it exactly once.
+    for (const id of taskIds) {
+      const [c] = await db.sql<{ outcome: string }[]>`select outcome from weft.claim_task_for_finalization(${id}::uuid, 'race-7')`;
+      expect(c!.outcome).toBe('won');
+      await db.sql`select weft.finalize_task(${id}::uuid, 'race-7')`;
+    }
+    const rows = await db.sql<{ state: string; cancel_requested: boolean; finalized: number }[]>`
+      select t.state::text as state,
+             exists (select 1 from weft.transitions tr where tr.task_id = t.task_id and tr.reason = 'cancel_requested') as cancel_requested,
+             (select count(*)::int from weft.transitions tr where tr.task_id = t.task_id and tr.reason = 'finalized') as finalized
+      from weft.tasks t where t.task_id = any (${taskIds}::uuid[])`;
+    expect(rows).toHaveLength(30);
+    for (const r of rows) {
+      // Cancelled when the cancellation came first; complete when the step completed first.
+      expect(r.finalized).toBe(1);
+      expect(r.state).toBe(r.cancel_requested ? 'cancelled' : 'complete');
+    }
   });
 });
