@@ -10,7 +10,10 @@
  */
 import { connect, type Sql } from '../db/connection.js';
 import { WeftError } from '../db/errors.js';
-import { cancelTask, registerWorkflow, requestTask, type RequestTaskInput, type TaskState } from '../db/weft-api.js';
+import {
+  cancelTask, registerWorkflow, requestTask, resolveStep, retryStep, retryTask, skipStep,
+  type RequestTaskInput, type StepState, type TaskState,
+} from '../db/weft-api.js';
 import type { WorkflowDefinition } from '../workflows/definition.js';
 import { getTask, listTasks, type TaskListFilter, type TaskSummary, type TaskView } from './tasks.js';
 
@@ -50,6 +53,26 @@ export class Weft {
 
   cancelTask(taskId: string, reason?: string, requestedBy?: string): Promise<TaskState> {
     return cancelTask(this.sql, taskId, reason ?? null, requestedBy ?? 'client');
+  }
+
+  /** Runs a failed task's failed steps (and those after them) again; `requestedBy` is audited. */
+  retryTask(taskId: string, requestedBy: string): Promise<TaskState> {
+    return retryTask(this.sql, taskId, requestedBy);
+  }
+
+  /** Retries one step now (waiting_retry) or reopens its failed task (error). */
+  retryStep(stepId: string, requestedBy: string): Promise<StepState> {
+    return retryStep(this.sql, stepId, requestedBy);
+  }
+
+  /** Completes a step by hand with the given result. */
+  resolveStep(stepId: string, result: unknown, requestedBy: string): Promise<TaskState> {
+    return resolveStep(this.sql, stepId, result, requestedBy);
+  }
+
+  /** Skips a step (null result); its children run. */
+  skipStep(stepId: string, requestedBy: string): Promise<TaskState> {
+    return skipStep(this.sql, stepId, requestedBy);
   }
 
   /**

@@ -189,3 +189,36 @@ export function finalizeTask(sql: Sql, taskId: string, processorId: string): Pro
     return row!.state;
   });
 }
+
+/** SQL: `select weft.retry_task(task_id => …, requested_by => …)` */
+export function retryTask(sql: Sql, taskId: string, requestedBy: string): Promise<TaskState> {
+  return call(async () => {
+    const [row] = await sql<{ state: TaskState }[]>`select weft.retry_task(task_id => ${taskId}, requested_by => ${requestedBy}) as state`;
+    return row!.state;
+  });
+}
+
+/** SQL: `select weft.retry_step(step_id => …, requested_by => …)` */
+export function retryStep(sql: Sql, stepId: string, requestedBy: string): Promise<StepState> {
+  return call(async () => {
+    const [row] = await sql<{ state: StepState }[]>`select weft.retry_step(step_id => ${stepId}, requested_by => ${requestedBy}) as state`;
+    return row!.state;
+  });
+}
+
+/** SQL: `select weft.resolve_step(step_id => …, result => …, requested_by => …)` */
+export function resolveStep(sql: Sql, stepId: string, result: unknown, requestedBy: string): Promise<TaskState> {
+  return call(async () => {
+    const [row] = await sql<{ state: TaskState }[]>`
+      select weft.resolve_step(step_id => ${stepId}, result => ${json(sql, result === undefined ? null : result)}, requested_by => ${requestedBy}) as state`;
+    return row!.state;
+  });
+}
+
+/** SQL: `select weft.skip_step(step_id => …, requested_by => …)` */
+export function skipStep(sql: Sql, stepId: string, requestedBy: string): Promise<TaskState> {
+  return call(async () => {
+    const [row] = await sql<{ state: TaskState }[]>`select weft.skip_step(step_id => ${stepId}, requested_by => ${requestedBy}) as state`;
+    return row!.state;
+  });
+}

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { Weft } from '../../client/client.js';
 import type { TaskView } from '../../client/tasks.js';
+import type { Sql } from '../../db/connection.js';
 import { ConfigError, WeftError } from '../../db/errors.js';
 import type { PriorityName, TaskState } from '../../db/weft-api.js';
 import { openRuntime, type GlobalOptions } from '../runtime.js';
@@ -105,6 +106,66 @@ export function registerTask(program: Command): Command {
         for (const r of rows) {
           process.stdout.write(`${r.task_id}  ${`${r.namespace}/${r.workflow_name}`.padEnd(32)} ${r.state.padEnd(10)} ${r.steps_done}/${r.steps_total} steps  ${r.created_at.toISOString()}\n`);
         }
+      } finally {
+        await rt.close();
+      }
+    });
+  const who = (o: { by?: string }) => o.by ?? process.env.USER ?? 'cli';
+  /** Resolves `<task-id> <step-name>` to a step id. */
+  const stepIdOf = async (sql: Sql, taskId: string, step: string): Promise<string> => {
+    const [row] = await sql<{ step_id: string }[]>`select step_id from weft.steps where task_id = ${taskId} and name = ${step}`;
+    if (!row) throw new WeftError(`Task ${taskId} has no step ${JSON.stringify(step)}.`);
+    return row.step_id;
+  };
+  cmd
+    .command('retry')
+    .description('run a failed task again from where it failed (or one step: --step)')
+    .argument('<task-id>')
+    .option('--step <name>', 'retry only this step (due now if waiting for its backoff)')
+    .option('--by <name>', 'who asks (audited; default $USER)')
+    .action(async (taskId: string, o: { step?: string; by?: string }, command: Command) => {
+      const rt = await openRuntime(command.optsWithGlobals<GlobalOptions>(), { needsDatabase: true, schema: 'current', role: 'cli' });
+      try {
+        const weft = new Weft({ sql: rt.sql });
+        const state = o.step ? await weft.retryStep(await stepIdOf(rt.sql, taskId, o.step), who(o)) : await weft.retryTask(taskId, who(o));
+        process.stdout.write(`${taskId}${o.step ? ` ${o.step}` : ''} ${state}\n`);
+      } finally {
+        await rt.close();
+      }
+    });
+  cmd
+    .command('resolve')
+    .description('complete a step by hand with a result (its children then run)')
+    .argument('<task-id>')
+    .argument('<step>', 'step name')
+    .option('--result <json>', 'the step result, JSON', 'null')
+    .option('--by <name>', 'who resolves (audited; default $USER)')
+    .action(async (taskId: string, step: string, o: { result: string; by?: string }, command: Command) => {
+      let result: unknown;
+      try {
+        result = JSON.parse(o.result);
+      } catch (err) {
+        throw new ConfigError(`--result is not valid JSON: ${(err as Error).message}`);
+      }
+      const rt = await openRuntime(command.optsWithGlobals<GlobalOptions>(), { needsDatabase: true, schema: 'current', role: 'cli' });
+      try {
+        const state = await new Weft({ sql: rt.sql }).resolveStep(await stepIdOf(rt.sql, taskId, step), result, who(o));
+        process.stdout.write(`${taskId} ${step} resolved; task ${state}\n`);
+      } finally {
+        await rt.close();
+      }
+    });
+  cmd
+    .command('skip')
+    .description('skip a step (null result; its children run)')
+    .argument('<task-id>')
+    .argument('<step>', 'step name')
+    .option('--by <name>', 'who skips (audited; default $USER)')
+    .action(async (taskId: string, step: string, o: { by?: string }, command: Command) => {
+      const rt = await openRuntime(command.optsWithGlobals<GlobalOptions>(), { needsDatabase: true, schema: 'current', role: 'cli' });
+      try {
+        const state = await new Weft({ sql: rt.sql }).skipStep(await stepIdOf(rt.sql, taskId, step), who(o));
+        process.stdout.write(`${taskId} ${step} skipped; task ${state}\n`);
       } finally {
         await rt.close();
       }
