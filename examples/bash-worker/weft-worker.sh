@@ -9,6 +9,7 @@
 # The loop (one psql call per SQL statement, autocommit):
 #   1. pgmq.read(queue, vt, qty)      claim up to qty step messages for vt seconds (the lease),
 #                                     decoded to key/value lines in the same statement
+#                                     (every statement is a file in sql/ beside this script)
 #   2. a malformed message            weft.dead_letter_message (archived with the reason, never dropped)
 #   3. run the handler in bash        handlers.sh (or --handlers FILE) defines handle_<name>
 #   4. weft.complete_step / weft.fail_step with the message's step_id and attempt (the fencing token)
@@ -28,11 +29,10 @@ through weft.complete_step / weft.fail_step. Stops on SIGINT/SIGTERM (after the 
 Options:
   --once                    read one batch, handle it, exit
   --max-idle-polls N        exit (status 0) after N empty polls in a row (default 0: never)
-  --batch N                 messages read per poll (default 5)
+  --batch N                 messages read per poll (default 1; they are run one after the
+                            other, and each waits on its own lease: keep it small)
   --vt SECONDS              lease: visibility timeout of a read message (default 30)
   --poll-interval-ms MS     longest sleep between empty polls (default 1000)
-  --max-deliveries N        fail a step for good when its message was delivered more than N
-                            times (workers keep dying on it); 0 = no limit (default 10)
   --processor-id ID         name of this worker in transitions (default bash-<host>-<pid>)
   --handlers FILE           bash file defining handle_<name> functions (default: handlers.sh here)
   -h, --help                this text
@@ -46,14 +46,14 @@ EOF
 NAMESPACE=""
 ONCE=0
 MAX_IDLE_POLLS=0
-BATCH=5
+BATCH=1
 VT=30
 POLL_MAX_MS=1000
-MAX_DELIVERIES=10
 WORKER_ID="bash-${HOSTNAME:-localhost}-$$"
 HERE=.
 if [[ ${BASH_SOURCE[0]} == */* ]]; then HERE=${BASH_SOURCE[0]%/*}; fi
 HANDLERS_FILE="$HERE/handlers.sh"
+SQL_DIR="$HERE/sql"   # every statement this worker runs, one file each
 DATABASE_URL=${DATABASE_URL:-${WEFT_DATABASE_URL:-}}
 LOG_LEVEL=${WEFT_LOG_LEVEL:-info}
 
@@ -106,7 +106,7 @@ pause_ms() {
 }
 
 # --- SQL -----------------------------------------------------------------------------------
-# run_sql [name=value ...] <<'SQL' … SQL
+# run_sql [name=value ...] < statement.sql
 #   Runs the SQL read from stdin in one psql session; name=value pairs become psql variables,
 #   used in the SQL as :'name' (quoted by psql, so no value is ever pasted into SQL text).
 #   Rows land in SQL_OUT, one line per row, fields separated by US (\x1f). On failure it
@@ -137,76 +137,12 @@ run_sql() {
 
 # --- the protocol ------------------------------------------------------------------------
 # read_batch: claims up to BATCH visible messages for VT seconds (the lease) and decodes them
-# in the same statement. Sets BATCH_IDS, BATCH_READS (read_ct) and BATCH_FIELDS: per message,
-# lines "key US value" (see decode_fields). The statement holds no cast that a bad message
-# could make fail: a failing read would leave the messages unclaimed and block the queue.
+# in the same statement (sql/read-batch.sql). Sets BATCH_IDS, BATCH_READS (read_ct) and
+# BATCH_FIELDS: per message, lines "key US value" (see decode_fields).
 BATCH_IDS=() BATCH_READS=() BATCH_FIELDS=()
 read_batch() {
   BATCH_IDS=() BATCH_READS=() BATCH_FIELDS=()
-  run_sql "queue=$QUEUE" "vt=$VT" "qty=$BATCH" <<'SQL' || return 1
-with batch as (
-  select r.msg_id, r.read_ct, r.enqueued_at, r.message as m
-  from pgmq.read(queue_name => :'queue', vt => :'vt'::integer, qty => :'qty'::integer) r
-), checked as (
-  -- What makes a message unusable (schemas/step-message.schema.json, the fields a worker needs).
-  select b.*,
-    case
-      when b.m is null or jsonb_typeof(b.m) <> 'object' then 'the body is ' || coalesce('a JSON ' || jsonb_typeof(b.m), 'null') || ', not an object'
-      when coalesce(b.m ->> 'step_id', '') !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-        then 'step_id is missing or not a UUID'
-      when coalesce(b.m ->> 'task_id', '') !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-        then 'task_id is missing or not a UUID'
-      when jsonb_typeof(b.m -> 'attempt') is distinct from 'number' or b.m ->> 'attempt' !~ '^[1-9][0-9]{0,8}$'
-        then 'attempt is missing or not a positive integer'
-      when jsonb_typeof(b.m -> 'max_attempts') is distinct from 'number' or b.m ->> 'max_attempts' !~ '^[1-9][0-9]{0,8}$'
-        then 'max_attempts is missing or not a positive integer'
-      when jsonb_typeof(b.m -> 'handler') is distinct from 'string' then 'handler is missing or not a string'
-      when jsonb_typeof(b.m -> 'step') is distinct from 'string' then 'step is missing or not a string'
-      when jsonb_typeof(b.m -> 'namespace') is distinct from 'string' then 'namespace is missing or not a string'
-      when jsonb_typeof(b.m -> 'workflow' -> 'name') is distinct from 'string'
-        or jsonb_typeof(b.m -> 'workflow' -> 'version') is distinct from 'string'
-        then 'workflow must be an object with a name and a version'
-      when coalesce(jsonb_typeof(b.m -> 'args'), 'object') <> 'object' then 'args must be an object'
-      when coalesce(jsonb_typeof(b.m -> 'context'), 'object') <> 'object' then 'context must be an object'
-      when coalesce(jsonb_typeof(b.m -> 'parents'), 'object') <> 'object' then 'parents must be an object'
-      when coalesce(b.m ->> 'timeout_ms', '0') !~ '^[0-9]{1,9}$' then 'timeout_ms must be a whole number or null'
-      when coalesce(jsonb_typeof(b.m -> 'deadline'), 'null') not in ('null', 'string') then 'deadline must be a string or null'
-    end as problem
-  from batch b
-), fields (msg_id, ord, key, value) as (
-  select c.msg_id, 0, 'read_ct', c.read_ct::text from checked c
-  union all
-  select c.msg_id, 0, 'problem', c.problem from checked c where c.problem is not null
-  union all
-  select c.msg_id, 1, f.key, f.value
-  from checked c cross join lateral (values
-    ('task_id', c.m ->> 'task_id'), ('step_id', c.m ->> 'step_id'), ('attempt', c.m ->> 'attempt'),
-    ('max_attempts', c.m ->> 'max_attempts'), ('handler', c.m ->> 'handler'), ('step', c.m ->> 'step'),
-    ('namespace', c.m ->> 'namespace'),
-    ('workflow', (c.m -> 'workflow' ->> 'name') || '@' || (c.m -> 'workflow' ->> 'version')),
-    ('checkpoint', nullif((c.m -> 'checkpoint')::text, 'null')),
-    -- A saga's compensation step: kind 'compensation' and the step it undoes.
-    ('kind', coalesce(c.m ->> 'kind', 'step')),
-    ('compensates.step', c.m -> 'compensates' ->> 'step'),
-    ('compensates.step_id', c.m -> 'compensates' ->> 'step_id'),
-    ('compensates.result', (c.m -> 'compensates' -> 'result')::text),
-    -- The deadline is enqueue time + timeout_ms; counted here from the message's enqueued_at,
-    -- so no timestamp text is cast and worker clock skew does not matter.
-    ('deadline_ms_left', case when c.problem is null and c.m ->> 'timeout_ms' is not null then
-       ceil(extract(epoch from (c.enqueued_at - clock_timestamp())) * 1000 + (c.m ->> 'timeout_ms')::bigint)::bigint::text end)
-  ) f (key, value)
-  where c.problem is null
-  union all
-  select c.msg_id, 2, s.section || '.' || e.key, e.value
-  from checked c
-  cross join (values ('args'), ('context'), ('parents')) s (section)
-  cross join lateral jsonb_each_text(
-    case when c.problem is null and jsonb_typeof(c.m -> s.section) = 'object' then c.m -> s.section else '{}' end) e
-)
--- One "msg_id US key US value" line per field; control characters in values become spaces.
-select msg_id, key, translate(coalesce(value, ''), E'\n\r\t\x1f', '    ')
-from fields order by msg_id, ord, key;
-SQL
+  run_sql "queue=$QUEUE" "vt=$VT" "qty=$BATCH" <"$SQL_DIR/read-batch.sql" || return 1
   local id key value n=-1 last=""
   while IFS=$'\x1f' read -r id key value; do
     if [[ -z $id ]]; then continue; fi
@@ -223,8 +159,9 @@ SQL
 # max_attempts, handler, step, namespace, workflow (name@version), checkpoint (JSON text or
 # empty), deadline_ms_left (empty = no deadline), kind (step | compensation), compensates.step,
 # compensates.step_id, compensates.result (a compensation step: what it undoes; else empty),
-# and one key per member of args, context and parents: MSG[args.failures], MSG[context.n], MSG[parents.left] (strings as text, other JSON
-# as JSON text). MSG[problem] says why it is not a step message, when it is not one.
+# and one key per member of args, context and parents: MSG[args.failures], MSG[context.n],
+# MSG[parents.left] (strings as text, other JSON as JSON text). MSG[problem] says why it is not
+# a step message, when it is not one.
 decode_fields() {
   local key value
   MSG=()
@@ -235,10 +172,7 @@ decode_fields() {
 
 # dead_letter <msg_id> <reason>: archives a message weft cannot use and records why.
 dead_letter() {
-  if run_sql "queue=$QUEUE" "msg_id=$1" "reason=$2" "worker=$WORKER_ID" <<'SQL'; then
-select weft.dead_letter_message(queue_name => :'queue', msg_id => :'msg_id'::bigint, reason => :'reason',
-                                processor_id => :'worker');
-SQL
+  if run_sql "queue=$QUEUE" "msg_id=$1" "reason=$2" "worker=$WORKER_ID" <"$SQL_DIR/dead-letter.sql"; then
     STAT_DEAD=$(( STAT_DEAD + 1 ))
     log error "message dead-lettered" msg_id="$1" reason="$2"
   else
@@ -247,12 +181,12 @@ SQL
   fi
 }
 
-# release <msg_id ...>: makes messages visible again at once (shutting down: another worker takes them).
+# release <msg_id ...>: makes messages visible again at once, for another worker (shutting down).
+# Their lease is then over: unless a worker reads one first, the orchestrator's stalled-step sweep
+# fails that attempt as lease_expired and the retry policy schedules the next one.
 release() {
   local IFS=,
-  run_sql "queue=$QUEUE" "ids=$*" <<'SQL' || log warn "could not release messages; they return after their lease" ids="$*"
-select count(*) from pgmq.set_vt(:'queue', string_to_array(:'ids', ',')::bigint[], 0);
-SQL
+  run_sql "queue=$QUEUE" "ids=$*" <"$SQL_DIR/release.sql" || log warn "could not release messages; they return after their lease" ids="$*"
 }
 
 # heartbeat [percent [message]]: extends the current attempt's lease by VT seconds and stores
@@ -260,12 +194,7 @@ SQL
 # cancelled or finalizing, attempt superseded…). A heartbeat that does not reach the database
 # is logged and the work goes on (the lease still has two thirds left).
 heartbeat() {
-  if ! run_sql "step_id=${MSG[step_id]}" "attempt=${MSG[attempt]}" "vt=$VT" "percent=${1-}" "note=${2-}" <<'SQL'; then
-select h.carry_on, h.reason
-from weft.heartbeat_step(step_id => :'step_id'::uuid, attempt => :'attempt'::integer, extend_seconds => :'vt'::integer,
-                         progress => case when :'percent' <> '' then
-                                       jsonb_build_object('percent', nullif(:'percent', '')::numeric, 'message', nullif(:'note', '')) end) h;
-SQL
+  if ! run_sql "step_id=${MSG[step_id]}" "attempt=${MSG[attempt]}" "vt=$VT" "percent=${1-}" "note=${2-}" <"$SQL_DIR/heartbeat.sql"; then
     log warn "heartbeat failed" step_id="${MSG[step_id]}" sqlstate="$SQL_STATE" error="$SQL_ERROR"
     return 0
   fi
@@ -306,19 +235,10 @@ report() {
   local try
   for try in 1 2 3 4 5; do
     if [[ $OUTCOME == complete ]]; then
-      run_sql "step_id=${MSG[step_id]}" "attempt=${MSG[attempt]}" "result=$RESULT" "worker=$WORKER_ID" <<'SQL' && break
-select r.outcome, coalesce(r.reason, ''), r.step_state, r.task_state
-from weft.complete_step(step_id => :'step_id'::uuid, attempt => :'attempt'::integer, result => :'result'::jsonb,
-                        processor_id => :'worker') r;
-SQL
+      run_sql "step_id=${MSG[step_id]}" "attempt=${MSG[attempt]}" "result=$RESULT" "worker=$WORKER_ID" <"$SQL_DIR/complete-step.sql" && break
     else
       run_sql "step_id=${MSG[step_id]}" "attempt=${MSG[attempt]}" "code=$ERR_CODE" "name=$ERR_NAME" \
-        "message=$ERR_MESSAGE" "retryable=$RETRYABLE" "worker=$WORKER_ID" <<'SQL' && break
-select r.outcome, coalesce(r.reason, ''), r.step_state, r.task_state
-from weft.fail_step(step_id => :'step_id'::uuid, attempt => :'attempt'::integer,
-                    error => jsonb_build_object('message', :'message', 'code', :'code', 'name', :'name'),
-                    retryable => :'retryable'::boolean, processor_id => :'worker') r;
-SQL
+        "message=$ERR_MESSAGE" "retryable=$RETRYABLE" "worker=$WORKER_ID" <"$SQL_DIR/fail-step.sql" && break
     fi
     if [[ $OUTCOME == complete && $SQL_STATE == 22* ]]; then
       fail_permanent invalid_result "handler ${MSG[handler]} returned something that is not JSON: $SQL_ERROR"
@@ -363,11 +283,10 @@ process_message() {
   if [[ -n $left_ms ]]; then DEADLINE_AT_MS=$(( NOW_MS + left_ms )); fi
 
   # Guards before any work: the lease (a third gone while earlier messages of the batch ran?
-  # renew it, and learn whether the attempt is still wanted), deliveries, the deadline.
+  # renew it, and learn whether the attempt is still wanted: an expired lease fails the attempt
+  # as lease_expired), then the deadline.
   if ! keep_alive; then
     abandon
-  elif (( MAX_DELIVERIES > 0 && reads > MAX_DELIVERIES )); then
-    fail_permanent too_many_deliveries "the message of attempt ${MSG[attempt]} was delivered $reads times without a report (limit $MAX_DELIVERIES)"
   elif deadline_passed; then
     fail_retryable timeout "attempt ${MSG[attempt]} passed its deadline before it started"
   elif [[ $handler =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] && declare -F "handle_$handler" >/dev/null; then
@@ -394,14 +313,13 @@ parse_args() {
     case $1 in
       -h | --help) usage; exit 0 ;;
       --once) ONCE=1 ;;
-      --max-idle-polls | --batch | --vt | --poll-interval-ms | --max-deliveries)
+      --max-idle-polls | --batch | --vt | --poll-interval-ms)
         if [[ $# -lt 2 || ! $2 =~ ^[0-9]{1,6}$ ]]; then echo "weft-worker: $1 needs a whole number, got \"${2-}\"." >&2; exit 2; fi
         case $1 in
           --max-idle-polls) MAX_IDLE_POLLS=$(( 10#$2 )) ;;
           --batch) BATCH=$(( 10#$2 )) ;;
           --vt) VT=$(( 10#$2 )) ;;
           --poll-interval-ms) POLL_MAX_MS=$(( 10#$2 )) ;;
-          --max-deliveries) MAX_DELIVERIES=$(( 10#$2 )) ;;
         esac
         shift ;;
       --processor-id | --handlers)
@@ -419,13 +337,12 @@ parse_args() {
   if [[ -z $DATABASE_URL ]]; then echo "weft-worker: set DATABASE_URL to the weft database (postgres://user@host:port/db)." >&2; exit 2; fi
   if (( BATCH < 1 || VT < 1 )); then echo "weft-worker: --batch and --vt must be at least 1." >&2; exit 2; fi
   if [[ ! -r $HANDLERS_FILE ]]; then echo "weft-worker: cannot read the handlers file $HANDLERS_FILE." >&2; exit 2; fi
+  if [[ ! -r $SQL_DIR/read-batch.sql ]]; then echo "weft-worker: the folder $SQL_DIR (the worker's SQL) is missing." >&2; exit 2; fi
 }
 
 # preflight: the server answers, schema weft is installed, the namespace exists (its queue).
 preflight() {
-  if ! run_sql "ns=$NAMESPACE" <<'SQL'; then
-select to_regclass('weft.namespaces') is not null;
-SQL
+  if ! run_sql "ns=$NAMESPACE" <"$SQL_DIR/check-schema.sql"; then
     echo "weft-worker: cannot reach PostgreSQL: ${SQL_STATE:+$SQL_STATE }$SQL_ERROR" >&2
     exit 3
   fi
@@ -433,9 +350,7 @@ SQL
     echo "weft-worker: schema weft is not installed in this database; run \`weft migrate\` first." >&2
     exit 4
   fi
-  run_sql "ns=$NAMESPACE" <<'SQL' || { echo "weft-worker: $SQL_STATE $SQL_ERROR" >&2; exit 3; }
-select queue_name from weft.namespaces where name = :'ns';
-SQL
+  run_sql "ns=$NAMESPACE" <"$SQL_DIR/find-queue.sql" || { echo "weft-worker: $SQL_STATE $SQL_ERROR" >&2; exit 3; }
   if [[ -z $SQL_OUT ]]; then
     echo "weft-worker: namespace \"$NAMESPACE\" does not exist; register a workflow in it first (weft workflows apply)." >&2
     exit 2

@@ -3,9 +3,12 @@
  * the linear, diamond and retry_then_succeed scenarios against one in-process orchestrator,
  * with no TS worker at all. Also: permanent and unknown-handler failures, cancellation reaching
  * a running bash step through weft.heartbeat_step, malformed messages dead-lettered (and kept
- * in the a-table), the delivery limit, the exit statuses, and SIGTERM.
+ * in the a-table), a worker killed mid-step (lease expiry → next attempt on another worker),
+ * the exit statuses, and SIGTERM. And docs/protocol.md
+ * lists exactly the SQLSTATEs of weft.error_codes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Weft } from '../../src/client/client.js';
@@ -64,13 +67,16 @@ beforeAll(async () => {
     steps: [step('no_such_handler', { retry: { max_attempts: 2, backoff: 'fixed', base_ms: 10 } })],
   });
   await register({ namespace: 'math', name: 'bash_nap', version: '1', steps: [step('sleep', { args: { ms: 600_000 } })] });
-  await register({ namespace: 'poison', name: 'bash_poison', version: '1', steps: [step('square')] });
+  await register({
+    namespace: 'crash', name: 'bash_crash', version: '1',
+    steps: [step('sleep', { args: { ms: 4000 }, retry: { max_attempts: 2, backoff: 'fixed', base_ms: 10 } })],
+  });
 
   orchestrator = new Orchestrator({ sql: db.connect(4), logger: silentLogger(), processorId: 'bash-test-orch', pollIntervalMs: 100, claimTtlMs: 10_000 });
   await orchestrator.start();
   // The worker under test: a child process, bash + psql only. --max-idle-polls is a safety net
   // so that it never outlives a crashed test run; the last test stops it with SIGTERM.
-  worker = spawn('bash', [script, 'math', '--vt', '6', '--poll-interval-ms', '100', '--max-idle-polls', '3000', '--processor-id', workerId], {
+  worker = spawn('bash', [script, 'math', '--vt', '10', '--poll-interval-ms', '100', '--max-idle-polls', '3000', '--processor-id', workerId], {
     env: { ...process.env, DATABASE_URL: db.url },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -172,32 +178,60 @@ describe('bash + psql worker (examples/bash-worker)', () => {
     expect(queued).toHaveLength(0);
   });
 
-  it('fails a step for good when its message was delivered more often than --max-deliveries', async () => {
-    const taskId = await weft.requestTask({ namespace: 'poison', workflow: 'bash_poison', context: { n: 2 } });
-    // Three deliveries that were never reported (as if workers had died on it): read with vt 0.
-    for (let i = 0; i < 3; i++) await db.sql`select * from pgmq.read(queue_name => 'poison', vt => 0, qty => 1)`;
-    const run = await runWorker(['poison', '--once', '--max-deliveries', '2', '--processor-id', 'bash-once']);
-    expect(run.code, run.stderr).toBe(0);
-    expect((await weft.waitForTask(taskId, { timeoutMs: 60_000 })).state).toBe('error');
-    const [s] = await db.sql<{ attempt: number; error: { code: string; message: string } }[]>`select attempt, error from weft.steps where task_id = ${taskId}`;
-    expect(s!.attempt).toBe(1);
-    expect(s!.error.code).toBe('too_many_deliveries');
-    expect(s!.error.message).toContain('delivered 4 times');
+  it('recovers from a worker killed mid-step: its lease expires, the attempt fails as lease_expired, another worker runs the next one', async () => {
+    const taskId = await weft.requestTask({ namespace: 'crash', workflow: 'bash_crash', context: { n: 5 } });
+    const doomed = spawn('bash', [script, 'crash', '--vt', '3', '--processor-id', 'bash-doomed'], {
+      env: { ...process.env, DATABASE_URL: db.url },
+      stdio: ['ignore', 'ignore', 'ignore'],
+    });
+    const doomedExit = new Promise((resolve) => doomed.on('close', resolve));
+    await waitFor('the doomed worker to be running the step', async () => {
+      const [s] = await db.sql<{ progress: unknown }[]>`select progress from weft.steps where task_id = ${taskId}`;
+      return s?.progress ?? undefined;
+    });
+    doomed.kill('SIGKILL');
+    await doomedExit;
+    // No heartbeat any more: once the lease is over, the orchestrator's sweep fails attempt 1 and,
+    // after the 10 ms backoff, enqueues attempt 2 (the attempt number moves when it is enqueued).
+    await waitFor('attempt 1 to fail as lease_expired', async () => {
+      const [s] = await db.sql<{ attempt: number }[]>`select attempt from weft.steps where task_id = ${taskId}`;
+      return s && s.attempt >= 2 ? true : undefined;
+    });
+    const rescuer = await runWorker(['crash', '--vt', '3', '--max-idle-polls', '3', '--poll-interval-ms', '100', '--processor-id', 'bash-rescuer']);
+    expect(rescuer.code, rescuer.stderr).toBe(0);
+    expect((await weft.waitForTask(taskId, { timeoutMs: 60_000 })).state, rescuer.stderr).toBe('complete');
+    const [step] = await db.sql<{ attempt: number; result: unknown }[]>`select attempt, result from weft.steps where task_id = ${taskId}`;
+    expect(step).toEqual({ attempt: 2, result: 5 });
+    const history = await db.sql<{ attempt: number; to_state: string; reason: string; processor_id: string | null; code: string | null }[]>`
+      select attempt, to_state, reason, processor_id, details -> 'error' ->> 'code' as code from weft.transitions
+      where task_id = ${taskId} and entity = 'step' and to_state in ('waiting_retry', 'complete') order by transition_id`;
+    expect(history.map((h) => [h.attempt, h.to_state, h.reason, h.code])).toEqual([
+      [1, 'waiting_retry', 'lease_expired', 'lease_expired'],
+      [2, 'complete', 'completed', null],
+    ]);
+    expect(history[1]!.processor_id).toBe('bash-rescuer');
   });
 
   it('exits 0 after --once on an empty queue, 2 for bad usage or an unknown namespace, 3 when the server is unreachable', async () => {
-    expect((await runWorker(['poison', '--once'])).code).toBe(0);
-    const idle = await runWorker(['poison', '--max-idle-polls', '2', '--poll-interval-ms', '10']);
+    expect((await runWorker(['crash', '--once'])).code).toBe(0);
+    const idle = await runWorker(['crash', '--max-idle-polls', '2', '--poll-interval-ms', '10']);
     expect(idle.code).toBe(0);
     expect(idle.stderr).toContain('msg="worker stopped"');
     const unknown = await runWorker(['no_such_namespace', '--once']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('namespace "no_such_namespace" does not exist');
-    expect((await runWorker(['poison', '--batch', 'many'])).code).toBe(2);
+    expect((await runWorker(['crash', '--batch', 'many'])).code).toBe(2);
     expect((await runWorker([])).code).toBe(2);
-    const unreachable = await runWorker(['poison', '--once'], 'postgres://postgres@127.0.0.1:1/weft');
+    const unreachable = await runWorker(['crash', '--once'], 'postgres://postgres@127.0.0.1:1/weft');
     expect(unreachable.code).toBe(3);
     expect(unreachable.stderr).toContain('cannot reach PostgreSQL');
+  });
+
+  it('docs/protocol.md lists every SQLSTATE of weft.error_codes, with its name and meaning', async () => {
+    const doc = readFileSync(join(packageRoot, 'docs', 'protocol.md'), 'utf8');
+    const documented = [...doc.matchAll(/^\| (WF\d{3}) \| (\w+) \| ([^|]+) \|/gm)].map((m) => [m[1], m[2], m[3]!.trim()]);
+    const codes = await db.sql<{ sqlstate: string; name: string; meaning: string }[]>`select sqlstate, name, meaning from weft.error_codes order by sqlstate`;
+    expect(documented).toEqual(codes.map((c) => [c.sqlstate, c.name, c.meaning]));
   });
 
   it('stops on SIGTERM with status 0', async () => {
