@@ -39,7 +39,7 @@ async function finalize(taskId: string): Promise<string> {
 }
 /** A task whose step b failed for good: a complete, b error, c cancelled, task error. */
 async function failedTask(): Promise<string> {
-  const [{ id }] = await db.sql<{ id: string }[]>`select weft.request_task('ops', 'linear', '{}') as id`;
+  const id = (await db.sql<{ id: string }[]>`select weft.request_task('ops', 'linear', '{}') as id`)[0]!.id;
   await db.sql`select weft.complete_step(${await stepId(id, 'a')}::uuid, 1, '1')`;
   await db.sql`select weft.fail_step(${await stepId(id, 'b')}::uuid, 1, '{"message":"down"}', false)`;
   expect(await finalize(id)).toBe('error');
@@ -68,7 +68,7 @@ describe('weft.retry_task', () => {
   });
 
   it('refuses a task that is not in error (WF008) and an unknown task (WF005), changing nothing', async () => {
-    const [{ id }] = await db.sql<{ id: string }[]>`select weft.request_task('ops', 'linear', '{}') as id`;
+    const id = (await db.sql<{ id: string }[]>`select weft.request_task('ops', 'linear', '{}') as id`)[0]!.id;
     await expect(db.sql`select weft.retry_task(${id}, 'alice')`).rejects.toMatchObject({ code: 'WF008' });
     await expect(db.sql`select weft.retry_task('00000000-0000-7000-8000-000000000000', 'alice')`).rejects.toMatchObject({ code: 'WF005' });
     await expect(db.sql`select weft.retry_task(${id}, null)`).rejects.toMatchObject({ code: 'WF001' });
@@ -87,7 +87,7 @@ describe('weft.retry_step', () => {
   it('makes a step waiting out its backoff due now', async () => {
     await db.sql`select weft.register_workflow(${db.sql.json({ namespace: 'ops', name: 'slowretry', version: '1',
       steps: [{ name: 'x', handler: 'h', retry: { strategy: 'fixed', base_ms: 3600000, max_ms: 3600000 } }] })})`;
-    const [{ id }] = await db.sql<{ id: string }[]>`select weft.request_task('ops', 'slowretry', '{}') as id`;
+    const id = (await db.sql<{ id: string }[]>`select weft.request_task('ops', 'slowretry', '{}') as id`)[0]!.id;
     const x = await stepId(id, 'x');
     await db.sql`select weft.fail_step(${x}::uuid, 1, '{"message":"later"}')`;
     await db.sql`select * from weft.fire_timers('t')`;
@@ -98,7 +98,7 @@ describe('weft.retry_step', () => {
   });
 
   it('refuses a step that is running or done (WF008)', async () => {
-    const [{ id }] = await db.sql<{ id: string }[]>`select weft.request_task('ops', 'linear', '{}') as id`;
+    const id = (await db.sql<{ id: string }[]>`select weft.request_task('ops', 'linear', '{}') as id`)[0]!.id;
     await expect(db.sql`select weft.retry_step(${await stepId(id, 'a')}::uuid, 'bob')`).rejects.toMatchObject({ code: 'WF008' });
   });
 });
@@ -115,7 +115,7 @@ describe('weft.resolve_step and weft.skip_step', () => {
   });
 
   it('resolves an enqueued step: the worker\'s later report does not apply', async () => {
-    const [{ id }] = await db.sql<{ id: string }[]>`select weft.request_task('ops', 'linear', '{}') as id`;
+    const id = (await db.sql<{ id: string }[]>`select weft.request_task('ops', 'linear', '{}') as id`)[0]!.id;
     const a = await stepId(id, 'a');
     await db.sql`select weft.resolve_step(${a}::uuid, '41', 'carol')`;
     const [late] = await db.sql`select outcome from weft.complete_step(${a}::uuid, 1, '99')`;
@@ -125,7 +125,7 @@ describe('weft.resolve_step and weft.skip_step', () => {
   });
 
   it('skips a step: skipped, null result, children run', async () => {
-    const [{ id }] = await db.sql<{ id: string }[]>`select weft.request_task('ops', 'linear', '{}') as id`;
+    const id = (await db.sql<{ id: string }[]>`select weft.request_task('ops', 'linear', '{}') as id`)[0]!.id;
     await db.sql`select weft.complete_step(${await stepId(id, 'a')}::uuid, 1, '1')`;
     await db.sql`select weft.skip_step(${await stepId(id, 'b')}::uuid, 'dave')`;
     expect(await states(id)).toEqual({ a: 'complete', b: 'skipped', c: 'enqueued' });
@@ -134,7 +134,7 @@ describe('weft.resolve_step and weft.skip_step', () => {
   });
 
   it('refuses a step already complete (WF008), an unknown step (WF006) and a missing requested_by (WF001)', async () => {
-    const [{ id }] = await db.sql<{ id: string }[]>`select weft.request_task('ops', 'linear', '{}') as id`;
+    const id = (await db.sql<{ id: string }[]>`select weft.request_task('ops', 'linear', '{}') as id`)[0]!.id;
     const a = await stepId(id, 'a');
     await db.sql`select weft.complete_step(${a}::uuid, 1, '1')`;
     await expect(db.sql`select weft.skip_step(${a}::uuid, 'dave')`).rejects.toMatchObject({ code: 'WF008' });

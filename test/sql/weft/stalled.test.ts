@@ -25,7 +25,7 @@ async function readOne(): Promise<{ msg_id: string; step_id: string; attempt: nu
 
 describe('weft.recover_stalled_steps', () => {
   it('leaves messages nobody read, and leases still running, alone', async () => {
-    const [{ id }] = await db.sql<{ id: string }[]>`select weft.request_task('stall', 'one') as id`;
+    const id = (await db.sql<{ id: string }[]>`select weft.request_task('stall', 'one') as id`)[0]!.id;
     expect((await db.sql`select weft.recover_stalled_steps('t') as n`)[0]!.n).toBe(0);
     const m = await readOne();
     expect((await db.sql`select weft.recover_stalled_steps('t') as n`)[0]!.n).toBe(0);
@@ -35,7 +35,7 @@ describe('weft.recover_stalled_steps', () => {
   });
 
   it('fails an expired lease as a retryable lease_expired attempt, enqueues the next attempt and rejects the late result', async () => {
-    const [{ id }] = await db.sql<{ id: string }[]>`select weft.request_task('stall', 'one') as id`;
+    const id = (await db.sql<{ id: string }[]>`select weft.request_task('stall', 'one') as id`)[0]!.id;
     const m = await readOne();
     // the worker died: its lease runs out (visibility timeout in the past)
     await db.sql`select pgmq.set_vt('stall'::text, ${m.msg_id}::bigint, -1)`;
