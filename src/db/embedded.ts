@@ -116,7 +116,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     password: 'postgres',
     authMethod: 'password',
     persistent: true,
-    createPostgresUser: true,
+    // As root the server must run as another OS user (`postgres`, created if missing); otherwise as the caller.
+    createPostgresUser: isRoot(),
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
     onLog: (m: string) => log(String(m).trimEnd()),
