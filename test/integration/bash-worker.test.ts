@@ -1,7 +1,7 @@
 /**
  * The polyglot promise: examples/bash-worker/weft-worker.sh (bash + psql, no TypeScript) runs
- * the linear, diamond and retry_then_succeed scenarios against one in-process orchestrator,
- * with no TS worker at all. Also: permanent and unknown-handler failures, cancellation reaching
+ * the linear, diamond and retry_then_succeed scenarios (and the saga) against one in-process
+ * orchestrator, with no TS worker at all. Also: permanent and unknown-handler failures, cancellation reaching
  * a running bash step through weft.heartbeat_step, malformed messages dead-lettered (and kept
  * in the a-table), a worker killed mid-step (lease expiry → next attempt on another worker),
  * the exit statuses, and SIGTERM. And docs/protocol.md
@@ -21,7 +21,9 @@ import { expectRun, loadScenarios } from '../support/scenarios.js';
 const script = join(packageRoot, 'examples', 'bash-worker', 'weft-worker.sh');
 const workerId = 'bash-worker-test';
 const wanted = ['linear', 'diamond', 'retry_then_succeed'];
-const scenarios = loadScenarios().filter((s) => s.definition.namespace === 'math' && wanted.includes(s.definition.name));
+const all = loadScenarios();
+const scenarios = all.filter((s) => s.definition.namespace === 'math' && wanted.includes(s.definition.name));
+const saga = all.find((s) => s.definition.name === 'saga_compensation')!;
 
 let db: TestDatabase;
 let weft: Weft;
@@ -30,15 +32,21 @@ let worker: ChildProcess;
 let workerLog = '';
 let workerExit: Promise<number | null>;
 
-/** Runs the bash worker to its end; resolves with its exit status and stderr. */
-function runWorker(args: string[], databaseUrl = db.url): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [script, ...args], { env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+/** Starts the bash worker; `done` resolves with its exit status and stderr. */
+function startWorker(args: string[], databaseUrl = db.url): { child: ChildProcess; done: Promise<{ code: number | null; stderr: string }> } {
+  const child = spawn('bash', [script, ...args], { env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const done = new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stderr }));
   });
+  return { child, done };
+}
+
+/** Runs the bash worker to its end. */
+function runWorker(args: string[], databaseUrl = db.url): Promise<{ code: number | null; stderr: string }> {
+  return startWorker(args, databaseUrl).done;
 }
 
 /** Polls `probe` until it returns a value other than undefined (fails after timeoutMs). */
@@ -59,7 +67,7 @@ async function register(definition: Record<string, unknown>): Promise<void> {
 beforeAll(async () => {
   db = await testDatabase('bash_worker');
   weft = new Weft({ sql: db.sql });
-  for (const s of scenarios) await weft.registerWorkflow(s.definition);
+  for (const s of [...scenarios, saga]) await weft.registerWorkflow(s.definition);
   const step = (handler: string, extra: Record<string, unknown> = {}) => ({ name: 'only', handler, ...extra });
   await register({ namespace: 'math', name: 'bash_permanent', version: '1', steps: [step('fail_permanently', { args: { reason: 'carrier_rejected' } })] });
   await register({
@@ -109,6 +117,18 @@ describe('bash + psql worker (examples/bash-worker)', () => {
       select distinct tr.processor_id from weft.transitions tr
       where tr.task_id in ${db.sql(requested.map((r) => r.taskId))} and tr.entity = 'step' and tr.to_state in ('complete', 'waiting_retry')`;
     expect(reporters.map((r) => r.processor_id)).toEqual([workerId]);
+  });
+
+  it('runs saga_compensation: ship fails for good, then undo runs in bash for charge and reserve, in that order', async () => {
+    const orders = startWorker([saga.definition.namespace, '--poll-interval-ms', '100', '--processor-id', 'bash-orders']);
+    for (const [i, run] of saga.runs.entries()) {
+      const taskId = await weft.requestTask({ namespace: saga.definition.namespace, workflow: saga.definition.name, context: run.context });
+      await weft.waitForTask(taskId, { timeoutMs: 120_000 });
+      await expectRun(db.sql, taskId, run, `saga run ${i}`);
+    }
+    orders.child.kill('SIGTERM');
+    const { code, stderr } = await orders.done;
+    expect(code, stderr).toBe(0);
   });
 
   it('reports a permanent failure (retryable false) and an unknown handler (retryable) with an error object', async () => {
