@@ -148,6 +148,17 @@ export const CancelResultSchema = z
   })
   .openapi('CancelResult');
 
+export const RetryRequestSchema = z
+  .strictObject({
+    step: z.string().min(1).max(64).optional().openapi({ description: 'Retry only this step (by name).', example: 'charge_payment' }),
+    requested_by: z.string().min(1).max(200).optional().openapi({ description: 'Who asks (audited). Default "api".', example: 'alice' }),
+  })
+  .openapi('RetryRequest');
+
+export const RetryResultSchema = z
+  .object({ task_id: z.string(), step: z.string().nullable(), state: z.string().openapi({ description: 'The task state (or the step state with `step`).' }) })
+  .openapi('RetryResult');
+
 export const TransitionSchema = z
   .object({
     transition_id: z.string(),

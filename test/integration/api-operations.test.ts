@@ -243,3 +243,28 @@ describe('weft api', () => {
     expect(result.stderr.trim()).toBe('--port must be a whole number from 0 to 65535, got "eighty".');
   });
 });
+
+describe('POST /v1/tasks/{id}/retry', () => {
+  const post = (path: string, body?: unknown) =>
+    app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+
+  it('reopens a failed task (audited with requested_by), 409 for a running task, 404 for an unknown step', async () => {
+    await weft.registerWorkflow({ namespace: 'apiops', name: 'fails', version: '1', steps: [{ name: 'only', handler: 'h', retry: 'none' }] });
+    const taskId = await weft.requestTask({ namespace: 'apiops', workflow: 'fails' });
+    const [step] = await db.sql<{ step_id: string }[]>`select step_id from weft.steps where task_id = ${taskId}`;
+    await db.sql`select weft.fail_step(${step!.step_id}::uuid, 1, '{"message":"down"}', false)`;
+    await db.sql`select * from weft.claim_task_for_finalization(${taskId}, 'api-test')`;
+    await db.sql`select weft.finalize_task(${taskId}, 'api-test')`;
+
+    const missing = await post(`/v1/tasks/${taskId}/retry`, { step: 'nope' });
+    expect(missing.status).toBe(404);
+    const ok = await post(`/v1/tasks/${taskId}/retry`, { requested_by: 'alice' });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ task_id: taskId, step: null, state: 'running' });
+    const [audit] = await db.sql`select processor_id from weft.transitions where task_id = ${taskId} and reason = 'manual_retry' and entity = 'task'`;
+    expect(audit!.processor_id).toBe('alice');
+    const again = await post(`/v1/tasks/${taskId}/retry`, {});
+    expect(again.status).toBe(409);
+    expect(again.headers.get('content-type')).toMatch(/problem\+json/);
+  });
+});

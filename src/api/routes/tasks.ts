@@ -5,17 +5,20 @@
  *   GET  /v1/tasks/{id}               → the task with its steps
  *   GET  /v1/tasks                    → filtered list, newest first
  *   POST /v1/tasks/{id}/cancel        → weft.cancel_task
+ *   POST /v1/tasks/{id}/retry         → weft.retry_task / weft.retry_step
  *   GET  /v1/tasks/{id}/transitions   → weft.transitions of the task
  */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { getTask, listTasks } from '../../client/tasks.js';
 import type { Sql } from '../../db/connection.js';
-import { cancelTask, requestTask } from '../../db/weft-api.js';
+import { cancelTask, requestTask, retryStep, retryTask } from '../../db/weft-api.js';
 import { sqlStateProblem } from '../problem.js';
 import { taskExists, taskTransitions } from '../queries.js';
 import {
   CancelRequestSchema,
   CancelResultSchema,
+  RetryRequestSchema,
+  RetryResultSchema,
   TaskCreatedSchema,
   TaskIdParam,
   TaskListQuery,
@@ -93,6 +96,27 @@ const cancelTaskRoute = createRoute({
   },
 });
 
+const retryTaskRoute = createRoute({
+  method: 'post',
+  path: '/v1/tasks/{id}/retry',
+  tags: ['tasks'],
+  summary: 'Retry a failed task (or one step)',
+  description:
+    'Runs a task that ended in error again from where it failed: its failed steps and the steps after them, with a fresh ' +
+    'attempt budget; completed steps keep their results. With `step`, retries that step only (due now if it is waiting ' +
+    'for its backoff). Audited with requested_by.',
+  request: {
+    params: TaskIdParam,
+    body: { content: { 'application/json': { schema: RetryRequestSchema } }, required: false },
+  },
+  responses: {
+    200: jsonBody(RetryResultSchema, 'The state after the retry.'),
+    400: problem('The id is not a UUID, or the body is invalid.'),
+    404: problem('No task (or step) with that id or name.'),
+    409: problem('The task is not in error (or was compensated), or the step is not in error or waiting_retry.'),
+  },
+});
+
 const transitionsRoute = createRoute({
   method: 'get',
   path: '/v1/tasks/{id}/transitions',
@@ -109,6 +133,10 @@ const transitionsRoute = createRoute({
 
 function taskNotFound(id: string) {
   return sqlStateProblem('WF005', `task ${id} not found`);
+}
+
+function stepNotFound(taskId: string, step: string) {
+  return sqlStateProblem('WF006', `task ${taskId} has no step ${JSON.stringify(step)}`);
 }
 
 /** Adds the task routes to the app. */
@@ -156,6 +184,18 @@ export function registerTaskRoutes(app: OpenAPIHono, deps: { sql: Sql }): void {
     const body = c.req.valid('json') as { reason?: string } | undefined;
     const state = await cancelTask(sql, id, body?.reason ?? null, API_ACTOR);
     return c.json({ task_id: id, state }, 200);
+  });
+
+  app.openapi(retryTaskRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const body = (c.req.valid('json') as { step?: string; requested_by?: string } | undefined) ?? {};
+    const who = body.requested_by ?? API_ACTOR;
+    if (body.step) {
+      const [row] = await sql<{ step_id: string }[]>`select step_id from weft.steps where task_id = ${id} and name = ${body.step}`;
+      if (!row) throw stepNotFound(id, body.step);
+      return c.json({ task_id: id, step: body.step, state: await retryStep(sql, row.step_id, who) }, 200);
+    }
+    return c.json({ task_id: id, step: null, state: await retryTask(sql, id, who) }, 200);
   });
 
   app.openapi(transitionsRoute, async (c) => {
