@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # weft-worker.sh — a weft worker written in bash, talking to PostgreSQL with psql only.
 #
 # It proves the promise of docs/protocol.md: a worker in any language reads its namespace's
@@ -62,6 +63,7 @@ STOPPING=0          # set by the first SIGINT/SIGTERM
 QUEUE=""            # the namespace's PGMQ queue (weft.namespaces.queue_name)
 declare -A MSG=()   # the current message's fields (see decode_fields)
 CUR_MSG_ID=""       # msg_id of the current message
+READ_AT_MS=0        # when the current batch was read (its messages' leases started then)
 RENEW_AT_MS=0       # when the current message's lease is a third gone: heartbeat then
 DEADLINE_AT_MS=0    # when the current attempt times out (local clock), 0 = no deadline
 OUTCOME=""          # set by a handler: complete | failed | abandoned
@@ -229,8 +231,9 @@ fail_permanent() { OUTCOME=failed ERR_CODE=$1 ERR_MESSAGE=$2 ERR_NAME=PermanentE
 abandon() { OUTCOME=abandoned; }
 
 # report: sends OUTCOME with the message's step_id and attempt. Transient failures are retried
-# a few times; then the lease expires and the same attempt is delivered again. A report the
-# database refuses as bad input (unknown step, attempt never started) dead-letters the message.
+# a few times; after that the lease runs out and weft fails the attempt as lease_expired (the
+# retry policy decides what follows). A report the database refuses as bad input (unknown step,
+# attempt never started) dead-letters the message.
 report() {
   local try
   for try in 1 2 3 4 5; do
@@ -253,7 +256,7 @@ report() {
   done
   if [[ -z $SQL_OUT ]]; then
     STAT_ERRORS=$(( STAT_ERRORS + 1 ))
-    log error "gave up reporting; the same attempt is delivered again after the lease" step_id="${MSG[step_id]}"
+    log error "gave up reporting; the attempt fails as lease_expired when its lease runs out" step_id="${MSG[step_id]}"
     return 0
   fi
   local outcome reason step_state task_state
@@ -277,10 +280,10 @@ process_message() {
   fi
   handler=${MSG[handler]}
   log debug "step received" msg_id="$msg_id" read_ct="$reads" step="${MSG[step]}" handler="$handler" attempt="${MSG[attempt]}"
-  now_ms
+  RENEW_AT_MS=$(( READ_AT_MS + VT * 1000 / 3 ))
   DEADLINE_AT_MS=0
   left_ms=${MSG[deadline_ms_left]}
-  if [[ -n $left_ms ]]; then DEADLINE_AT_MS=$(( NOW_MS + left_ms )); fi
+  if [[ -n $left_ms ]]; then DEADLINE_AT_MS=$(( READ_AT_MS + left_ms )); fi
 
   # Guards before any work: the lease (a third gone while earlier messages of the batch ran?
   # renew it, and learn whether the attempt is still wanted: an expired lease fails the attempt
@@ -342,7 +345,7 @@ parse_args() {
 
 # preflight: the server answers, schema weft is installed, the namespace exists (its queue).
 preflight() {
-  if ! run_sql "ns=$NAMESPACE" <"$SQL_DIR/check-schema.sql"; then
+  if ! run_sql <"$SQL_DIR/check-schema.sql"; then
     echo "weft-worker: cannot reach PostgreSQL: ${SQL_STATE:+$SQL_STATE }$SQL_ERROR" >&2
     exit 3
   fi
@@ -389,7 +392,7 @@ main() {
     fi
     failures=0
     now_ms
-    RENEW_AT_MS=$(( NOW_MS + VT * 1000 / 3 ))
+    READ_AT_MS=$NOW_MS
     if (( ${#BATCH_IDS[@]} == 0 )); then
       idle=$(( idle + 1 ))
       if (( ONCE || (MAX_IDLE_POLLS > 0 && idle >= MAX_IDLE_POLLS) )); then break; fi
