@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:fc24f814e836dae807d46b835614553464b22762
+--! Hash: sha1:58247d3c787ef6d0077dda86a00485b53fba54ce
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -1053,7 +1053,8 @@ create type weft._fence_result as (
 -- Locks   : with lock_task, the task row (FOR NO KEY UPDATE) and then the step row (FOR UPDATE)
 --           — the engine's lock order. Without, the step row only.
 -- Errors  : WF001 null step_id / attempt < 1; WF006 unknown step; WF007 (exception) when the
---           attempt is higher than any attempt started — that is bad input, nothing is recorded.
+--           attempt is higher than any attempt started — that is bad input, nothing is recorded;
+--           WF012 when the calling role may not act on the step's namespace (weft._assert_namespace_access).
 create function weft._fence_step(
   step_id uuid, attempt integer, kind text, payload jsonb, processor_id text, lock_task boolean, record boolean
 ) returns weft._fence_result
@@ -1077,6 +1078,7 @@ begin
   if v_task_id is null then
     raise exception 'step % not found', step_id using errcode = 'WF006';
   end if;
+  perform weft._assert_namespace_access((select t.namespace from weft.tasks t where t.task_id = v_task_id)); -- WF012 (070-privileges.sql)
   if lock_task then
     select t.state, t.namespace, t.workflow_id into v_task from weft.tasks t where t.task_id = v_task_id for no key update;
   else
@@ -1931,15 +1933,19 @@ end
 $$;
 --! EndIncluded weft/048-orchestrator-tick.sql
 --! Included weft/049-dead-letter-message.sql
--- weft.dead_letter_message(queue_name, msg_id, reason, processor_id) → boolean
+-- weft.dead_letter_message(queue_name, msg_id, reason, processor_id, sqlstate) → boolean
 --
 -- Purpose : a consumer that cannot use a queue message (it does not parse, it names an unknown
---           task or step) hands it here: the message is archived (pgmq.a_<queue>) and a row
---           with the reason goes to weft.dead_letters. Nothing is dropped. Returns false when
---           the message was no longer in the queue.
+--           task or step, its handler cannot take it) hands it here: the message is archived
+--           (pgmq.a_<queue>) and a row with the reason (and the SQLSTATE, if the consumer got
+--           one) goes to weft.dead_letters. Nothing is dropped. When the message is the live
+--           message of a step's current attempt, that attempt fails for good (error code
+--           "dead_lettered") in the same transaction, so the step does not wait forever for a
+--           message that is gone. Returns false when the message was no longer in the queue.
 -- Callers : workers (TS SDK, any language).
 -- Errors  : WF001 null queue_name / msg_id / reason; WF010 queue_name is not a weft queue.
-create function weft.dead_letter_message(queue_name text, msg_id bigint, reason text, processor_id text default null)
+create function weft.dead_letter_message(queue_name text, msg_id bigint, reason text, processor_id text default null,
+                                         sqlstate text default null)
 returns boolean
 language plpgsql volatile
 set search_path = ''
@@ -1948,6 +1954,8 @@ as $$
 declare
   v_message jsonb;
   v_rows integer;
+  v_step record;
+  v_live boolean := false;
 begin
   if queue_name is null or msg_id is null or reason is null then
     raise exception 'queue_name, msg_id and reason are required' using errcode = 'WF001';
@@ -1962,9 +1970,28 @@ begin
   if v_rows = 0 then
     return false;
   end if;
-  insert into weft.dead_letters (queue_name, msg_id, message, reason, processor_id)
-  values (dead_letter_message.queue_name, dead_letter_message.msg_id, v_message, dead_letter_message.reason, dead_letter_message.processor_id);
+  -- The live message of a current attempt? Lock task, then step (the engine's lock order) before
+  -- touching the message, so this never deadlocks with a completion of the same step.
+  if pg_catalog.jsonb_typeof(v_message) = 'object' and (v_message ->> 'step_id') ~ '^[0-9a-fA-F-]{36}$' then
+    select s.step_id, s.task_id, s.attempt into v_step from weft.steps s
+    where s.step_id = (v_message ->> 'step_id')::uuid and s.msg_id = dead_letter_message.msg_id and s.state = 'enqueued';
+    if found then
+      perform 1 from weft.tasks t where t.task_id = v_step.task_id for no key update;
+      perform 1 from weft.steps s where s.step_id = v_step.step_id and s.state = 'enqueued' and s.msg_id = dead_letter_message.msg_id
+      for update;
+      v_live := found;
+    end if;
+  end if;
+
+  insert into weft.dead_letters (queue_name, msg_id, message, reason, sqlstate, processor_id)
+  values (dead_letter_message.queue_name, dead_letter_message.msg_id, v_message, dead_letter_message.reason,
+          dead_letter_message.sqlstate, dead_letter_message.processor_id);
   perform pgmq.archive(dead_letter_message.queue_name, dead_letter_message.msg_id);
+  if v_live then
+    perform weft._apply_step_failure(v_step.task_id, v_step.step_id, v_step.attempt,
+      pg_catalog.jsonb_build_object('code', 'dead_lettered', 'message', dead_letter_message.reason),
+      false, dead_letter_message.processor_id, 'dead_lettered');
+  end if;
   return true;
 end
 $$;
@@ -1973,8 +2000,13 @@ $$;
 -- The orchestration queues (created once, idempotently):
 --   orchestration_task_requests  task requests sent as PGMQ messages (weft.intake_task_requests)
 --   orchestration_step_results   step results sent as PGMQ messages (weft.intake_step_results)
+-- Both notify on insert (pgmq.enable_notify_insert; channel pgmq.q_<queue>.INSERT, at most one
+-- notification per 100 ms), which wakes idle orchestrators: a service that only sends a PGMQ
+-- message does not wait for the next poll.
 select pgmq.create('orchestration_task_requests');
 select pgmq.create('orchestration_step_results');
+select pgmq.enable_notify_insert('orchestration_task_requests', 100);
+select pgmq.enable_notify_insert('orchestration_step_results', 100);
 --! EndIncluded weft/050-orchestration-queues.sql
 --! Included weft/051-start-compensation.sql
 -- weft._start_compensation(task_id, processor_id) → integer (compensation steps created)
@@ -2479,4 +2511,623 @@ from weft.steps s join weft.tasks t on t.task_id = s.task_id join weft.workflows
 where s.state = 'error';
 comment on view weft.failed_steps is 'Steps in error (retries exhausted or permanent failure) with their full error history.';
 --! EndIncluded weft/060-views.sql
+--! Included weft/080-purge-finished-tasks.sql
+-- weft.purge_finished_tasks(older_than interval, max_tasks integer) → integer (tasks deleted)
+--
+-- Purpose : retention of finished work: deletes tasks that are terminal (complete, error,
+--           cancelled, compensation_failed) and finished more than `older_than` ago, with their
+--           steps, step dependencies, transitions, rejected results and claims; at most
+--           max_tasks per call (run it repeatedly for a large backlog). Child tasks are
+--           detached (parent_task_id set null) when their parent goes first.
+-- Callers : operators, `weft purge`, schedulers (pg_cron), the benchmark.
+-- Locks   : the deleted rows.
+-- Errors  : WF001 older_than null or negative, max_tasks < 1.
+--
+-- Example : select weft.purge_finished_tasks(interval '30 days');
+create function weft.purge_finished_tasks(older_than interval, max_tasks integer default 10000) returns integer
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_ids uuid[];
+begin
+  if older_than is null or older_than < interval '0' then
+    raise exception 'older_than must be a non-negative interval, got %', coalesce(older_than::text, 'null') using errcode = 'WF001';
+  end if;
+  if max_tasks is null or max_tasks < 1 then
+    raise exception 'max_tasks must be at least 1, got %', coalesce(max_tasks::text, 'null') using errcode = 'WF001';
+  end if;
+  select pg_catalog.array_agg(t.task_id) into v_ids from (
+    select t.task_id from weft.tasks t
+    where t.state in ('complete', 'error', 'cancelled', 'compensation_failed') and t.finished_at < weft.now() - older_than
+    order by t.finished_at limit max_tasks
+    for update skip locked) t;
+  if v_ids is null then
+    return 0;
+  end if;
+  update weft.tasks t set parent_task_id = null where t.parent_task_id = any (v_ids) and not t.task_id = any (v_ids);
+  delete from weft.transitions tr where tr.task_id = any (v_ids);
+  delete from weft.rejected_results r where r.task_id = any (v_ids);
+  delete from weft.step_dependencies d where d.task_id = any (v_ids);
+  -- steps reference each other (compensates): clear before deleting
+  update weft.steps s set compensates = null where s.task_id = any (v_ids) and s.compensates is not null;
+  delete from weft.steps s where s.task_id = any (v_ids);
+  delete from weft.tasks t where t.task_id = any (v_ids);
+  return pg_catalog.cardinality(v_ids);
+end
+$$;
+--! EndIncluded weft/080-purge-finished-tasks.sql
+--! Included weft/081-purge-idempotency-keys.sql
+-- weft.purge_idempotency_keys(older_than interval default '24 hours') → integer (keys cleared)
+--
+-- Purpose : idempotency keys are kept for a window (default 24 h): after it, the same key may
+--           request a new task. Clears the key of tasks requested more than `older_than` ago.
+-- Callers : operators, `weft purge`, schedulers.
+-- Errors  : WF001 older_than null or negative.
+create function weft.purge_idempotency_keys(older_than interval default interval '24 hours') returns integer
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_n integer;
+begin
+  if older_than is null or older_than < interval '0' then
+    raise exception 'older_than must be a non-negative interval, got %', coalesce(older_than::text, 'null') using errcode = 'WF001';
+  end if;
+  update weft.tasks t set idempotency_key = null
+  where t.idempotency_key is not null and t.created_at < weft.now() - older_than;
+  get diagnostics v_n = row_count;
+  return v_n;
+end
+$$;
+--! EndIncluded weft/081-purge-idempotency-keys.sql
+--! Included weft/082-purge-queue-archives.sql
+-- weft.purge_queue_archives(older_than interval) → bigint (archived messages deleted)
+--
+-- Purpose : retention of the PGMQ archive tables (pgmq.a_<queue>) of every weft queue (the
+--           namespace queues and the two orchestration queues): archived messages older than
+--           `older_than` are deleted. Dead-lettered messages stay in weft.dead_letters.
+-- Callers : operators, `weft purge`, schedulers.
+-- Errors  : WF001 older_than null or negative.
+create function weft.purge_queue_archives(older_than interval) returns bigint
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_queue text;
+  v_n bigint;
+  v_total bigint := 0;
+begin
+  if older_than is null or older_than < interval '0' then
+    raise exception 'older_than must be a non-negative interval, got %', coalesce(older_than::text, 'null') using errcode = 'WF001';
+  end if;
+  for v_queue in
+    select n.queue_name from weft.namespaces n
+    union all select 'orchestration_task_requests' union all select 'orchestration_step_results'
+  loop
+    execute pg_catalog.format('delete from pgmq.%I where archived_at < pg_catalog.now() - $1', 'a_' || v_queue) using older_than;
+    get diagnostics v_n = row_count;
+    v_total := v_total + v_n;
+  end loop;
+  return v_total;
+end
+$$;
+--! EndIncluded weft/082-purge-queue-archives.sql
+--! Included weft/083-purge-dead-letters.sql
+-- weft.purge_dead_letters(older_than interval) → integer (rows deleted)
+--
+-- Purpose : retention of weft.dead_letters.
+-- Callers : operators, `weft purge`, schedulers.
+-- Errors  : WF001 older_than null or negative.
+create function weft.purge_dead_letters(older_than interval) returns integer
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_n integer;
+begin
+  if older_than is null or older_than < interval '0' then
+    raise exception 'older_than must be a non-negative interval, got %', coalesce(older_than::text, 'null') using errcode = 'WF001';
+  end if;
+  delete from weft.dead_letters d where d.created_at < weft.now() - older_than;
+  get diagnostics v_n = row_count;
+  return v_n;
+end
+$$;
+--! EndIncluded weft/083-purge-dead-letters.sql
+--! Included weft/061-roles.sql
+-- The group roles of weft's least-privilege model (NOLOGIN; operators grant them to login roles).
+--
+-- Purpose : creates, when missing, the five cluster-wide group roles whose rights
+--           sql/weft/070-privileges.sql defines in this database:
+--             weft_admin         operators: every weft function, every weft and queue table
+--             weft_orchestrator  orchestrator processes: intake, timers, recovery, finalization
+--             weft_worker        workers: read/ack their granted namespaces' queues, report steps
+--             weft_client        services: request, cancel and read tasks
+--             weft_monitor       dashboards, autoscalers: read-only
+--           Roles belong to the whole server and several weft databases may share one, so a
+--           role is never dropped or altered here, only created when absent.
+-- Callers : graphile-migrate (baseline migration).
+-- Locks   : pg_authid rows. Two migrations (of two databases) creating a role at the same instant:
+--           the second gets duplicate_object / unique_violation, which means "exists" here.
+-- Errors  : 42501 when a role is missing and the migrating role may not create roles (no
+--           CREATEROLE): the hint says how to create them by hand.
+do $$
+declare
+  v_role text;
+  v_purpose text;
+begin
+  for v_role, v_purpose in
+    select * from (values
+      ('weft_admin', 'weft operators: every weft function and table'),
+      ('weft_orchestrator', 'weft orchestrator processes: intake, timers, recovery, finalization'),
+      ('weft_worker', 'weft workers: their granted namespaces'' queues (weft.grant_namespace) and step reports'),
+      ('weft_client', 'weft clients: request, cancel and read tasks'),
+      ('weft_monitor', 'weft dashboards and autoscalers: read-only')) r (name, purpose)
+  loop
+    if not exists (select 1 from pg_catalog.pg_roles r where r.rolname = v_role) then
+      begin
+        execute pg_catalog.format('create role %I nologin', v_role);
+        execute pg_catalog.format('comment on role %I is %L', v_role, v_purpose);
+      exception
+        when duplicate_object or unique_violation then
+          null; -- created a moment ago by a migration of another database
+        when insufficient_privilege then
+          raise exception 'weft needs the group role "%" and role "%" may not create roles', v_role, current_user
+            using errcode = '42501',
+                  hint = 'Create the NOLOGIN roles weft_admin, weft_orchestrator, weft_worker, weft_client and weft_monitor as a role with CREATEROLE, or run weft migrate as one.';
+      end;
+    end if;
+  end loop;
+end
+$$;
+--! EndIncluded weft/061-roles.sql
+--! Included weft/062-namespace-grants.sql
+-- Per-namespace worker rights: which role may work on which namespace.
+--
+-- A row means: members of role_name (directly, or through roles they inherit) may read and
+-- acknowledge the namespace's queue (the table privileges weft.grant_namespace gave) and report
+-- its steps (weft._assert_namespace_access, called by the fencing check of every report).
+-- Written only by weft.grant_namespace / weft.revoke_namespace; a dropped role's rows stay
+-- (harmless: the checks join pg_roles) until revoke_namespace or the namespace goes.
+create table weft.namespace_grants (
+  role_name text not null constraint namespace_grants_role_name_length check (pg_catalog.length(role_name) between 1 and 63),
+  namespace text not null references weft.namespaces (name) on delete cascade,
+  granted_by text not null,
+  granted_at timestamptz not null default now(),
+  primary key (role_name, namespace)
+);
+comment on table weft.namespace_grants is 'Roles allowed to work on a namespace (its queue and its steps); see weft.grant_namespace.';
+create index namespace_grants_namespace_idx on weft.namespace_grants (namespace);
+--! EndIncluded weft/062-namespace-grants.sql
+--! Included weft/063-calling-role.sql
+-- weft.calling_role() → name
+--
+-- Purpose : the role on whose behalf a weft function runs. Inside a SECURITY DEFINER function
+--           current_user is the function's owner, so the caller is read from the session: the
+--           role chosen with SET ROLE (the `role` setting, which only a member of that role can
+--           set), else the login role (session_user). Outside a definer function owned by the
+--           owner of schema weft, current_user is the caller and is returned as is (that also
+--           covers a function owned by another role: its owner is the caller).
+--           Limitation: a SECURITY DEFINER wrapper owned by the weft owner itself hides its
+--           caller (the session's role is used); weft's own functions are the only such wrappers.
+-- Callers : weft._assert_namespace_access, weft.grant_namespace (granted_by), anyone (granted to
+--           every weft role: "who does weft think I am?").
+-- Locks   : none (catalog lookups).
+create function weft.calling_role() returns name
+language sql stable
+set search_path = ''
+as $$
+  select case
+    when current_user <> (select pg_catalog.pg_get_userbyid(n.nspowner) from pg_catalog.pg_namespace n where n.nspname = 'weft')
+      then current_user
+    else coalesce(nullif(pg_catalog.current_setting('role'), 'none')::name, session_user)
+  end
+$$;
+comment on function weft.calling_role() is 'The role a weft function acts for: current_user, or (inside weft''s SECURITY DEFINER functions) the session''s SET ROLE / login role.';
+--! EndIncluded weft/063-calling-role.sql
+--! Included weft/064-has-namespace-access.sql
+-- weft._has_namespace_access(role_name, namespace) → boolean
+--
+-- Purpose : may `role_name` act on `namespace` (read its queue, report its steps)? True for
+--           superusers and members of the owner of schema weft (the migrating role), of
+--           weft_admin and of weft_orchestrator (which applies results from the results queue
+--           for every namespace), and for members of any role that weft.namespace_grants lists
+--           for the namespace. Membership counts only where privileges are inherited
+--           (pg_has_role … 'USAGE'): a NOINHERIT member must SET ROLE first, as for table
+--           privileges.
+-- Callers : weft._assert_namespace_access (every step report), weft._check_step_result_sender.
+-- Security: SECURITY DEFINER (reads weft.namespace_grants, which workers cannot read); it only
+--           answers a question, so any weft role may call it.
+-- Locks   : none (reads).
+create function weft._has_namespace_access(role_name name, namespace text) returns boolean
+language sql stable
+security definer
+set search_path = ''
+as $$
+  select pg_catalog.pg_has_role($1, (select n.nspowner from pg_catalog.pg_namespace n where n.nspname = 'weft'), 'USAGE')
+      or pg_catalog.pg_has_role($1, 'weft_admin', 'USAGE')
+      or pg_catalog.pg_has_role($1, 'weft_orchestrator', 'USAGE')
+      or exists (
+        select 1
+        from weft.namespace_grants g
+        join pg_catalog.pg_roles r on r.rolname = g.role_name
+        where g.namespace = $2 and pg_catalog.pg_has_role($1, r.oid, 'USAGE'))
+$$;
+comment on function weft._has_namespace_access(name, text) is 'Whether a role may work on a namespace: weft owner, weft_admin, weft_orchestrator, or a member of a role granted it (weft.grant_namespace).';
+--! EndIncluded weft/064-has-namespace-access.sql
+--! Included weft/065-assert-namespace-access.sql
+-- weft._assert_namespace_access(namespace) → void
+--
+-- Purpose : the per-namespace guard of worker reports: raises WF012 unless the calling role
+--           (weft.calling_role(): the session's SET ROLE or login role when called from weft's
+--           SECURITY DEFINER functions) may act on the namespace (weft._has_namespace_access).
+-- Callers : weft._fence_step (so weft.complete_step, fail_step, heartbeat_step, checkpoint_step
+--           and the results-queue intake all pass through it), weft._check_step_result_sender.
+-- Locks   : none.
+-- Errors  : WF012 permission_denied, naming the role and the namespace.
+create function weft._assert_namespace_access(namespace text) returns void
+language plpgsql stable
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_role name := weft.calling_role();
+begin
+  if not weft._has_namespace_access(v_role, namespace) then
+    raise exception 'role "%" may not act on namespace "%"', v_role, namespace
+      using errcode = 'WF012',
+            detail = 'Only roles granted the namespace (weft.namespace_grants), weft_orchestrator, weft_admin and the weft owner may report its steps.',
+            hint = pg_catalog.format('An admin grants it with: select weft.grant_namespace(role_name => %L, namespace => %L);', v_role, namespace);
+  end if;
+end
+$$;
+comment on function weft._assert_namespace_access(text) is 'Raises WF012 unless the calling role may act on the namespace.';
+--! EndIncluded weft/065-assert-namespace-access.sql
+--! Included weft/066-grant-namespace.sql
+-- weft.grant_namespace(role_name, namespace) → boolean (true when the grant is new)
+--
+-- Purpose : lets a role work on one namespace: the table privileges the PGMQ calls of a worker
+--           need on that namespace's queue (PGMQ functions run with the caller's rights) —
+--             pgmq.q_<queue>  SELECT, UPDATE, DELETE  (read / read_with_poll / set_vt: UPDATE +
+--                                                      SELECT; delete: DELETE + SELECT)
+--             pgmq.a_<queue>  SELECT, INSERT          (archive: INSERT … RETURNING msg_id)
+--           — and a row in weft.namespace_grants, which the report functions check
+--           (weft._assert_namespace_access). Idempotent. The role (or a role it inherits from)
+--           must also be a member of weft_worker to call the report functions; a NOTICE says so
+--           when it is not. Members of role_name inherit the grant.
+-- Callers : operators (weft_admin), `select weft.grant_namespace('svc_fulfillment', 'fulfillment');`.
+-- Security: SECURITY DEFINER (the queue tables belong to the weft owner); EXECUTE for weft_admin only.
+-- Locks   : the weft.namespace_grants row; GRANT takes a lock on the two queue tables' ACLs.
+-- Errors  : WF001 null argument or unknown role; WF010 unknown namespace.
+create function weft.grant_namespace(role_name text, namespace text) returns boolean
+language plpgsql volatile
+security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_queue text;
+  v_new boolean;
+begin
+  if role_name is null or namespace is null then
+    raise exception 'role_name and namespace are required' using errcode = 'WF001';
+  end if;
+  if not exists (select 1 from pg_catalog.pg_roles r where r.rolname = grant_namespace.role_name) then
+    raise exception 'role "%" does not exist', role_name
+      using errcode = 'WF001', hint = 'Create the login role first, e.g. create role … login; grant weft_worker to …;';
+  end if;
+  select n.queue_name into v_queue from weft.namespaces n where n.name = grant_namespace.namespace;
+  if v_queue is null then
+    raise exception 'namespace "%" not found', namespace
+      using errcode = 'WF010', hint = 'A namespace exists once a workflow of it is registered (weft.register_workflow).';
+  end if;
+
+  execute pg_catalog.format('grant select, update, delete on table pgmq.%I to %I', 'q_' || v_queue, grant_namespace.role_name);
+  execute pg_catalog.format('grant select, insert on table pgmq.%I to %I', 'a_' || v_queue, grant_namespace.role_name);
+  insert into weft.namespace_grants (role_name, namespace, granted_by)
+  values (grant_namespace.role_name, grant_namespace.namespace, weft.calling_role())
+  on conflict (role_name, namespace) do nothing
+  returning true into v_new;
+
+  if not pg_catalog.pg_has_role(grant_namespace.role_name::name, 'weft_worker', 'USAGE') then
+    raise notice 'role "%" may now read queue "%", but it is not a member of weft_worker, so it cannot report steps yet', role_name, v_queue
+      using hint = pg_catalog.format('grant weft_worker to %I;', grant_namespace.role_name);
+  end if;
+  return coalesce(v_new, false);
+end
+$$;
+comment on function weft.grant_namespace(text, text) is 'Lets a role (and its members) read a namespace''s queue and report its steps; admin only.';
+--! EndIncluded weft/066-grant-namespace.sql
+--! Included weft/067-revoke-namespace.sql
+-- weft.revoke_namespace(role_name, namespace) → boolean (true when a grant was removed)
+--
+-- Purpose : undoes weft.grant_namespace: removes the row from weft.namespace_grants and
+--           revokes the queue table privileges it gave (skipped when the role no longer
+--           exists). From the next statement on, the role's reads of the queue fail with 42501
+--           and its step reports with WF012. Idempotent.
+-- Callers : operators (weft_admin).
+-- Security: SECURITY DEFINER (the queue tables belong to the weft owner); EXECUTE for weft_admin only.
+-- Locks   : the weft.namespace_grants row; REVOKE locks the two queue tables' ACLs.
+-- Errors  : WF001 null argument; WF010 unknown namespace.
+create function weft.revoke_namespace(role_name text, namespace text) returns boolean
+language plpgsql volatile
+security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_queue text;
+  v_removed integer;
+begin
+  if role_name is null or namespace is null then
+    raise exception 'role_name and namespace are required' using errcode = 'WF001';
+  end if;
+  select n.queue_name into v_queue from weft.namespaces n where n.name = revoke_namespace.namespace;
+  if v_queue is null then
+    raise exception 'namespace "%" not found', namespace using errcode = 'WF010';
+  end if;
+  delete from weft.namespace_grants g where g.role_name = revoke_namespace.role_name and g.namespace = revoke_namespace.namespace;
+  get diagnostics v_removed = row_count;
+  if exists (select 1 from pg_catalog.pg_roles r where r.rolname = revoke_namespace.role_name) then
+    execute pg_catalog.format('revoke select, update, delete on table pgmq.%I from %I', 'q_' || v_queue, revoke_namespace.role_name);
+    execute pg_catalog.format('revoke select, insert on table pgmq.%I from %I', 'a_' || v_queue, revoke_namespace.role_name);
+  end if;
+  return v_removed > 0;
+end
+$$;
+comment on function weft.revoke_namespace(text, text) is 'Takes a namespace back from a role: queue privileges and step reports; admin only.';
+--! EndIncluded weft/067-revoke-namespace.sql
+--! Included weft/068-check-namespace-writer.sql
+-- weft._check_namespace_writer() → trigger on pgmq.q_orchestration_step_results and weft.dead_letters
+--
+-- Purpose : rows written on behalf of a namespace must come from a role allowed on it. Two
+--           writes reach a namespace's steps without going through weft._fence_step:
+--             * a step result sent to the results queue (pgmq.send), which
+--               weft.intake_step_results applies later as the orchestrator: the step the
+--               message names is looked up and the sender checked against its namespace; a
+--               message naming no step, or an unknown one, is let through (the intake
+--               dead-letters it);
+--             * a dead letter (weft.dead_letter_message archives the message and may fail the
+--               step's attempt): the queue's namespace is checked; a dead letter of an
+--               orchestration queue may only be written by weft_orchestrator, weft_admin or the
+--               weft owner.
+--           The writer is weft.calling_role() (the session's SET ROLE or login role), checked by
+--           weft._has_namespace_access.
+-- Callers : the two BEFORE INSERT triggers below.
+-- Security: SECURITY DEFINER (reads weft.steps, weft.tasks and weft.namespaces, which workers
+--           cannot read).
+-- Locks   : none beyond the reads.
+-- Errors  : WF012 when the writer may not act on the namespace (nothing is written).
+create function weft._check_namespace_writer() returns trigger
+language plpgsql volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_step_id uuid;
+  v_namespace text;
+  v_role name;
+begin
+  if tg_table_schema = 'pgmq' then
+    begin
+      v_step_id := (new.message ->> 'step_id')::uuid;
+    exception when invalid_text_representation then
+      v_step_id := null; -- not a step id: the intake dead-letters the message
+    end;
+    select t.namespace into v_namespace
+    from weft.steps s join weft.tasks t on t.task_id = s.task_id
+    where s.step_id = v_step_id;
+    if v_namespace is not null then
+      perform weft._assert_namespace_access(v_namespace);
+    end if;
+    return new;
+  end if;
+
+  select n.name into v_namespace from weft.namespaces n where n.queue_name = new.queue_name;
+  if v_namespace is not null then
+    perform weft._assert_namespace_access(v_namespace);
+  else
+    v_role := weft.calling_role();
+    -- No role is granted a non-namespace queue: only the privileged roles pass.
+    if not weft._has_namespace_access(v_role, new.queue_name) then
+      raise exception 'role "%" may not dead-letter messages of queue "%"', v_role, new.queue_name
+        using errcode = 'WF012', hint = 'Only weft_orchestrator, weft_admin and the weft owner handle the orchestration queues.';
+    end if;
+  end if;
+  return new;
+end
+$$;
+comment on function weft._check_namespace_writer() is 'Trigger: step results (results queue) and dead letters must come from a role allowed on their namespace (WF012).';
+
+create trigger check_step_result_sender
+  before insert on pgmq.q_orchestration_step_results
+  for each row execute function weft._check_namespace_writer();
+
+create trigger check_dead_letter_writer
+  before insert on weft.dead_letters
+  for each row execute function weft._check_namespace_writer();
+--! EndIncluded weft/068-check-namespace-writer.sql
+--! Included weft/069-release-step.sql
+-- weft.release_step(step_id, attempt, processor_id) → boolean
+--
+-- Purpose : a worker that stops cleanly (shutdown) hands an unfinished attempt back without
+--           charging it: the attempt's message is replaced by a fresh, unread copy (same
+--           attempt number, visible at once), so another worker picks it up and the stalled-step
+--           sweep (weft.recover_stalled_steps) does not mistake it for a dead worker's lease.
+--           Returns false (nothing changed) when the attempt is no longer current.
+-- Callers : workers on shutdown (the TS SDK's Worker.stop(), the bash worker).
+-- Locks   : the step row, then the message rows.
+-- Errors  : WF001 null step_id / bad attempt; WF006 unknown step; WF007 attempt never started.
+create function weft.release_step(step_id uuid, attempt integer, processor_id text default null) returns boolean
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v weft._fence_result;
+  v_new bigint;
+begin
+  v := weft._fence_step(step_id, attempt, 'heartbeat', null, processor_id, false, false);
+  if v.verdict <> 'ok' or v.msg_id is null then
+    return false;
+  end if;
+  execute pg_catalog.format(
+    'with old as (delete from pgmq.%1$I where msg_id = $1 returning message, headers)
+     insert into pgmq.%1$I (vt, message, headers) select pg_catalog.clock_timestamp(), old.message, old.headers from old
+     returning msg_id', 'q_' || v.namespace)
+    into v_new using v.msg_id;
+  if v_new is null then
+    return false;
+  end if;
+  update weft.steps s set msg_id = v_new, updated_at = pg_catalog.now() where s.step_id = release_step.step_id;
+  insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id, attempt)
+  values ('step', v.task_id, step_id, 'enqueued', 'enqueued', 'released', processor_id, attempt);
+  perform pg_catalog.pg_notify('weft_steps', v.namespace);
+  return true;
+end
+$$;
+--! EndIncluded weft/069-release-step.sql
+--! Included weft/070-privileges.sql
+-- Least privilege: which weft functions run as their owner, and what each group role may do.
+--
+-- Purpose : 1. every public weft function that changes state becomes SECURITY DEFINER (it runs
+--              as the weft owner — the role that ran `weft migrate` — with the search_path = ''
+--              each function already pins), so callers need EXECUTE on the function and no
+--              privilege on weft's tables;
+--           2. EXECUTE on every weft function is revoked from PUBLIC and granted per role;
+--           3. table and queue privileges per role (docs/operations.md, "Roles and least
+--              privilege", has the same table in prose):
+--                weft_admin         every weft function; DML on weft and pgmq tables
+--                weft_orchestrator  the orchestrator's functions (intake, timers, recovery,
+--                                   claims, finalization); no table privilege at all
+--                weft_worker        step reports, release_step, dead_letter_message; its
+--                                   namespaces' queues only through weft.grant_namespace; send
+--                                   to the results queue
+--                weft_client        request_task, cancel_task; read workflows, tasks, steps,
+--                                   transitions; send to the task-request queue
+--                weft_monitor       SELECT on every weft table and view and every pgmq table
+--           Kept SECURITY INVOKER: the pure helpers (now, uuid_generate_v7, priority_value,
+--           priority_name, retry_delay_ms) and calling_role. Internal functions (name starting
+--           with `_`) keep what their file says; only the owner and weft_admin may call them.
+--           Namespace isolation of the definer functions: weft._fence_step (every step report)
+--           and the triggers of 068-check-namespace-writer.sql (results queue, dead letters).
+-- Callers : graphile-migrate. Keep this file LAST in all.sql, and include it again at the end of
+--           every later migration: it is idempotent and applies its rules to every function and
+--           table that exists when it runs (a function added later is otherwise callable by
+--           PUBLIC and runs with the caller's rights).
+-- Locks   : catalog rows of the altered functions and granted tables.
+-- Errors  : none expected. A function named below that does not exist (yet) is skipped, so
+--           this file may name functions another file adds later; test/sql/weft/privileges.test.ts
+--           proves every grant by calling the function as each role.
+
+-- 1. Schemas. The orchestrator needs no pgmq privilege: its functions run as the owner.
+grant usage on schema weft to weft_admin, weft_orchestrator, weft_worker, weft_client, weft_monitor;
+grant usage on schema pgmq to weft_admin, weft_worker, weft_client, weft_monitor;
+
+-- Every weft process checks the schema version at start (src/db/migrate.ts reads graphile_migrate.migrations).
+do $$
+begin
+  if pg_catalog.to_regclass('graphile_migrate.migrations') is not null then
+    grant usage on schema graphile_migrate to weft_admin, weft_orchestrator, weft_worker, weft_client, weft_monitor;
+    grant select on graphile_migrate.migrations to weft_admin, weft_orchestrator, weft_worker, weft_client, weft_monitor;
+  end if;
+end
+$$;
+
+-- 2. SECURITY DEFINER for every public weft function except the invoker ones named above.
+do $$
+declare
+  v_fn regprocedure;
+begin
+  for v_fn in
+    select p.oid::regprocedure from pg_catalog.pg_proc p
+    where p.pronamespace = 'weft'::regnamespace and p.prokind = 'f' and not p.prosecdef
+      and p.proname !~ '^_'
+      and p.proname <> all (array['now', 'uuid_generate_v7', 'priority_value', 'priority_name', 'retry_delay_ms', 'calling_role'])
+  loop
+    execute pg_catalog.format('alter function %s security definer', v_fn);
+  end loop;
+end
+$$;
+
+-- 3. EXECUTE: nobody by default, everything for admins, then per role by function name (every
+--    overload of the name).
+revoke execute on all functions in schema weft from public;
+grant execute on all functions in schema weft to weft_admin;
+
+do $$
+declare
+  v_grant record;
+  v_fn regprocedure;
+begin
+  for v_grant in
+    select g.role_name, pg_catalog.unnest(g.functions) as function_name from (values
+      -- read-only helpers (also used by the views and by column defaults)
+      ('weft_orchestrator', array['now', 'uuid_generate_v7', 'priority_value', 'priority_name', 'calling_role']),
+      ('weft_worker', array['now', 'uuid_generate_v7', 'priority_value', 'priority_name', 'calling_role']),
+      ('weft_client', array['now', 'uuid_generate_v7', 'priority_value', 'priority_name', 'calling_role']),
+      ('weft_monitor', array['now', 'uuid_generate_v7', 'priority_value', 'priority_name', 'calling_role']),
+      ('weft_orchestrator', array['orchestrator_tick', 'intake_task_requests', 'intake_step_results', 'fire_timers',
+                                  'recover_stalled_steps', 'claim_tasks_for_finalization', 'claim_task_for_finalization',
+                                  'finalize_task']),
+      ('weft_worker', array['complete_step', 'fail_step', 'heartbeat_step', 'checkpoint_step', 'release_step',
+                            'dead_letter_message']),
+      ('weft_client', array['request_task', 'cancel_task'])
+    ) g (role_name, functions)
+  loop
+    for v_fn in
+      select p.oid::regprocedure from pg_catalog.pg_proc p
+      where p.pronamespace = 'weft'::regnamespace and p.proname = v_grant.function_name
+    loop
+      execute pg_catalog.format('grant execute on function %s to %I', v_fn, v_grant.role_name);
+    end loop;
+  end loop;
+end
+$$;
+
+-- 4. Tables of schema weft.
+grant select, insert, update, delete on all tables in schema weft to weft_admin;
+grant select on all tables in schema weft to weft_monitor;
+grant select on weft.namespaces, weft.workflows, weft.workflow_steps, weft.workflow_edges, weft.workflow_step_levels,
+                weft.tasks, weft.steps, weft.transitions, weft.error_codes
+  to weft_client;
+-- Workers read the namespace list (queue names) and the error codes. Everything else a worker
+-- needs is in the step message; step rows are not readable (a worker sees only its queues).
+grant select on weft.namespaces, weft.error_codes to weft_worker;
+
+-- 5. Queues. Existing tables now, the queues of namespaces created later through the default
+--    privileges of the weft owner (namespace queues are created by weft's SECURITY DEFINER
+--    functions, i.e. by the owner). Workers get their namespaces' queues from weft.grant_namespace.
+grant select, insert, update, delete, truncate on all tables in schema pgmq to weft_admin;
+grant usage, select on all sequences in schema pgmq to weft_admin;
+grant select on all tables in schema pgmq to weft_monitor;
+grant select on all sequences in schema pgmq to weft_monitor;
+alter default privileges in schema pgmq grant select, insert, update, delete, truncate on tables to weft_admin;
+alter default privileges in schema pgmq grant usage, select on sequences to weft_admin;
+alter default privileges in schema pgmq grant select on tables to weft_monitor;
+alter default privileges in schema pgmq grant select on sequences to weft_monitor;
+
+-- pgmq.send = INSERT … RETURNING msg_id (msg_id is an identity column: no sequence privilege).
+-- Clients send task requests; workers send step results (checked per namespace by the trigger
+-- of sql/weft/068-check-namespace-writer.sql). Neither may read those queues.
+grant insert, select (msg_id) on pgmq.q_orchestration_task_requests to weft_client;
+grant insert, select (msg_id) on pgmq.q_orchestration_step_results to weft_worker;
+
+-- The orchestration queues notify on insert (pgmq.enable_notify_insert in 050): the notify
+-- trigger (pgmq.notify_queue_listeners) runs with the sender's rights and stamps the queue's
+-- throttle row, so senders need these columns (as with upstream pgmq).
+do $$
+begin
+  if pg_catalog.to_regclass('pgmq.notify_insert_throttle') is not null then
+    grant select (queue_name, throttle_interval_ms, last_notified_at), update (last_notified_at)
+      on pgmq.notify_insert_throttle to weft_client, weft_worker;
+  end if;
+end
+$$;
+--! EndIncluded weft/070-privileges.sql
 --! EndIncluded weft/all.sql

@@ -47,3 +47,17 @@
 --!include weft/058-skip-step.sql
 --!include weft/059-finish-step-by-hand.sql
 --!include weft/060-views.sql
+--!include weft/080-purge-finished-tasks.sql
+--!include weft/081-purge-idempotency-keys.sql
+--!include weft/082-purge-queue-archives.sql
+--!include weft/083-purge-dead-letters.sql
+--!include weft/061-roles.sql
+--!include weft/062-namespace-grants.sql
+--!include weft/063-calling-role.sql
+--!include weft/064-has-namespace-access.sql
+--!include weft/065-assert-namespace-access.sql
+--!include weft/066-grant-namespace.sql
+--!include weft/067-revoke-namespace.sql
+--!include weft/068-check-namespace-writer.sql
+--!include weft/069-release-step.sql
+--!include weft/070-privileges.sql

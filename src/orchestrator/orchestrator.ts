@@ -63,8 +63,13 @@ export class Orchestrator {
   async start(): Promise<void> {
     if (this.loop) return;
     if (this.listen) {
-      const sub = await this.sql.listen('weft_orchestrator', () => this.sleeper.wake());
-      this.unlisten = () => sub.unlisten();
+      // weft's own wake-ups, and PGMQ insert notifications of the two orchestration queues
+      // (services and workers that only send PGMQ messages).
+      const channels = ['weft_orchestrator', 'pgmq.q_orchestration_task_requests.INSERT', 'pgmq.q_orchestration_step_results.INSERT'];
+      const subs = await Promise.all(channels.map((c) => this.sql.listen(c, () => this.sleeper.wake())));
+      this.unlisten = async () => {
+        await Promise.all(subs.map((s) => s.unlisten()));
+      };
     }
     this.log.info('orchestrator started');
     this.loop = this.run();

@@ -124,7 +124,8 @@ export class Worker {
 
   /**
    * Stops reading, waits up to the grace period for running steps, then aborts the rest and
-   * releases their messages (visible again at once) so another worker takes them.
+   * releases them (weft.release_step: the same attempt, visible again at once, not charged) so
+   * another worker takes them.
    */
   async stop(): Promise<void> {
     this.controller.abort();
@@ -137,7 +138,10 @@ export class Worker {
       if (finished === 'timeout') {
         for (const f of this.inFlight.values()) {
           f.controller.abort(new Error('worker shutting down'));
-          await this.sql`select pgmq.set_vt(${f.message.namespace}::text, ${f.msgId}::bigint, 0)`.catch(() => undefined);
+          // Hand the attempt back uncharged (a fresh copy of its message), not as an expired lease.
+          await this.sql`select weft.release_step(step_id => ${f.message.step_id}::uuid, attempt => ${f.message.attempt}::int, processor_id => ${this.processorId})`.catch(
+            (err: unknown) => this.log.warn({ err: coerceError(err), stepId: f.message.step_id }, 'could not release the step; its lease will expire'),
+          );
         }
         this.log.warn({ released: this.inFlight.size }, 'released unfinished steps to other workers');
       }

@@ -19,11 +19,14 @@
  */
 import type { Command } from 'commander';
 import { registerApi } from './api.js';
+import { registerBench } from './bench.js';
 import { registerConfig } from './config.js';
 import { registerDev } from './dev.js';
 import { registerDoctor } from './doctor.js';
 import { registerMigrate } from './migrate.js';
 import { registerOrchestrator } from './orchestrator.js';
+import { registerPurge } from './purge.js';
+import { registerClaims, registerQueues } from './queues.js';
 import { registerTask } from './task.js';
 import { registerWorker } from './worker.js';
 import { registerWorkflows } from './workflows.js';
@@ -40,9 +43,10 @@ export const commandRegistry: RegisterCommand[] = [
   registerApi,
   registerTask,
   registerWorkflows,
-  // registerQueues,
-  // registerClaims,
-  // registerBench,
+  registerQueues,
+  registerClaims,
+  registerBench,
+  registerPurge,
   registerDoctor,
   registerConfig,
 ];

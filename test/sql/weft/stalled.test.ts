@@ -81,3 +81,36 @@ describe('weft.recover_stalled_steps', () => {
     expect(tick!.recovered_steps).toBe(1);
   });
 });
+
+describe('weft.release_step', () => {
+  it('hands a current attempt back uncharged: a fresh unread message, same attempt, not seen as stalled', async () => {
+    await db.sql`select weft.request_task('stall', 'one')`;
+    const m = await readOne();
+    expect((await db.sql`select weft.release_step(${m.step_id}::uuid, ${m.attempt}, 'w1') as ok`)[0]!.ok).toBe(true);
+    const [q] = await db.sql`select msg_id, read_ct, (message ->> 'attempt')::int as attempt from pgmq.q_stall where message ->> 'step_id' = ${m.step_id}`;
+    expect(q).toMatchObject({ read_ct: 0, attempt: m.attempt });
+    expect(q!.msg_id).not.toBe(m.msg_id);
+    expect((await db.sql`select weft.recover_stalled_steps('t') as n`)[0]!.n).toBe(0);
+    const [s] = await db.sql`select state, attempt, msg_id from weft.steps where step_id = ${m.step_id}`;
+    expect(s).toMatchObject({ state: 'enqueued', attempt: m.attempt, msg_id: q!.msg_id });
+    const again = await readOne();
+    expect(again).toMatchObject({ step_id: m.step_id, attempt: m.attempt });
+  });
+});
+
+describe('weft.dead_letter_message on a live step message', () => {
+  it('archives it, records it with its SQLSTATE, and fails the attempt for good (dead_lettered)', async () => {
+    const id = (await db.sql<{ id: string }[]>`select weft.request_task('stall', 'one') as id`)[0]!.id;
+    const m = await readOne();
+    expect((await db.sql`select weft.dead_letter_message('stall', ${m.msg_id}::bigint, 'handler cannot parse args', 'w1', 'XX001') as ok`)[0]!.ok).toBe(true);
+    const [dl] = await db.sql`select reason, sqlstate from weft.dead_letters where msg_id = ${m.msg_id} and queue_name = 'stall'`;
+    expect(dl).toEqual({ reason: 'handler cannot parse args', sqlstate: 'XX001' });
+    // released or dead-lettered, a message that is gone cannot be dead-lettered twice
+    expect((await db.sql`select weft.dead_letter_message('stall', ${m.msg_id}::bigint, 'again') as ok`)[0]!.ok).toBe(false);
+    const [a] = await db.sql`select count(*)::int as n from pgmq.a_stall where msg_id = ${m.msg_id}`;
+    expect(a!.n).toBe(1);
+    const [s] = await db.sql`select s.state, s.error ->> 'code' as code, t.state as task_state from weft.steps s join weft.tasks t using (task_id) where s.step_id = ${m.step_id}`;
+    expect(s).toEqual({ state: 'error', code: 'dead_lettered', task_state: 'finalizing' });
+    expect(id).toBeTruthy();
+  });
+});
