@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:58247d3c787ef6d0077dda86a00485b53fba54ce
+--! Hash: sha1:837485d7a315ae6c3443e6cfb73f9f5bbff9a8c6
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -1047,7 +1047,8 @@ create type weft._fence_result as (
 --           report. Verdicts:
 --             ok         current attempt, step enqueued, task not terminal
 --             duplicate  current attempt, step already complete (kind complete only)
---             stale      anything else: an older attempt, or the step/task moved on; recorded
+--             stale      anything else: an older attempt, the step/task moved on, or the
+--                        attempt's deadline (timeout_ms) has passed; recorded
 --                        in weft.rejected_results (when `record`) with a WARNING, SQLSTATE WF007
 -- Callers : weft.complete_step, weft.fail_step, weft.heartbeat_step, weft.checkpoint_step.
 -- Locks   : with lock_task, the task row (FOR NO KEY UPDATE) and then the step row (FOR UPDATE)
@@ -1084,7 +1085,7 @@ begin
   else
     select t.state, t.namespace, t.workflow_id into v_task from weft.tasks t where t.task_id = v_task_id;
   end if;
-  select s.name, s.state, s.attempt, s.max_attempts, s.retry, s.msg_id into v_step
+  select s.name, s.state, s.attempt, s.max_attempts, s.retry, s.msg_id, s.deadline_at into v_step
   from weft.steps s where s.step_id = _fence_step.step_id for update;
 
   if attempt > v_step.attempt then
@@ -1106,6 +1107,10 @@ begin
   elsif v_task.state in ('complete', 'error', 'cancelled', 'compensation_failed') then
     v_out.verdict := 'stale';
     v_out.reason := 'task_' || v_task.state::text;
+  elsif v_step.deadline_at is not null and v_step.deadline_at <= weft.now() then
+    -- past its timeout the attempt is over, even before the timer sweep has failed it
+    v_out.verdict := 'stale';
+    v_out.reason := 'deadline_passed';
   end if;
 
   if v_out.verdict <> 'ok' and record then

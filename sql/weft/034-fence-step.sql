@@ -5,13 +5,15 @@
 --           report. Verdicts:
 --             ok         current attempt, step enqueued, task not terminal
 --             duplicate  current attempt, step already complete (kind complete only)
---             stale      anything else: an older attempt, or the step/task moved on; recorded
+--             stale      anything else: an older attempt, the step/task moved on, or the
+--                        attempt's deadline (timeout_ms) has passed; recorded
 --                        in weft.rejected_results (when `record`) with a WARNING, SQLSTATE WF007
 -- Callers : weft.complete_step, weft.fail_step, weft.heartbeat_step, weft.checkpoint_step.
 -- Locks   : with lock_task, the task row (FOR NO KEY UPDATE) and then the step row (FOR UPDATE)
 --           — the engine's lock order. Without, the step row only.
 -- Errors  : WF001 null step_id / attempt < 1; WF006 unknown step; WF007 (exception) when the
---           attempt is higher than any attempt started — that is bad input, nothing is recorded.
+--           attempt is higher than any attempt started — that is bad input, nothing is recorded;
+--           WF012 when the calling role may not act on the step's namespace (weft._assert_namespace_access).
 create function weft._fence_step(
   step_id uuid, attempt integer, kind text, payload jsonb, processor_id text, lock_task boolean, record boolean
 ) returns weft._fence_result
@@ -35,12 +37,13 @@ begin
   if v_task_id is null then
     raise exception 'step % not found', step_id using errcode = 'WF006';
   end if;
+  perform weft._assert_namespace_access((select t.namespace from weft.tasks t where t.task_id = v_task_id)); -- WF012 (070-privileges.sql)
   if lock_task then
     select t.state, t.namespace, t.workflow_id into v_task from weft.tasks t where t.task_id = v_task_id for no key update;
   else
     select t.state, t.namespace, t.workflow_id into v_task from weft.tasks t where t.task_id = v_task_id;
   end if;
-  select s.name, s.state, s.attempt, s.max_attempts, s.retry, s.msg_id into v_step
+  select s.name, s.state, s.attempt, s.max_attempts, s.retry, s.msg_id, s.deadline_at into v_step
   from weft.steps s where s.step_id = _fence_step.step_id for update;
 
   if attempt > v_step.attempt then
@@ -62,6 +65,10 @@ begin
   elsif v_task.state in ('complete', 'error', 'cancelled', 'compensation_failed') then
     v_out.verdict := 'stale';
     v_out.reason := 'task_' || v_task.state::text;
+  elsif v_step.deadline_at is not null and v_step.deadline_at <= weft.now() then
+    -- past its timeout the attempt is over, even before the timer sweep has failed it
+    v_out.verdict := 'stale';
+    v_out.reason := 'deadline_passed';
   end if;
 
   if v_out.verdict <> 'ok' and record then
