@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:837485d7a315ae6c3443e6cfb73f9f5bbff9a8c6
+--! Hash: sha1:a54a4b044676578f4ee7c9d162e49ba8b3daf50e
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -2723,15 +2723,18 @@ create index namespace_grants_namespace_idx on weft.namespace_grants (namespace)
 -- Callers : weft._assert_namespace_access, weft.grant_namespace (granted_by), anyone (granted to
 --           every weft role: "who does weft think I am?").
 -- Locks   : none (catalog lookups).
+-- Speed   : PL/pgSQL, not SQL: a SQL function with a SET clause is planned again at every call
+--           (~10× slower); this one runs in every step report.
 create function weft.calling_role() returns name
-language sql stable
+language plpgsql stable
 set search_path = ''
 as $$
-  select case
-    when current_user <> (select pg_catalog.pg_get_userbyid(n.nspowner) from pg_catalog.pg_namespace n where n.nspname = 'weft')
-      then current_user
-    else coalesce(nullif(pg_catalog.current_setting('role'), 'none')::name, session_user)
-  end
+begin
+  if current_user <> (select pg_catalog.pg_get_userbyid(n.nspowner) from pg_catalog.pg_namespace n where n.nspname = 'weft') then
+    return current_user;
+  end if;
+  return coalesce(nullif(pg_catalog.current_setting('role'), 'none')::name, session_user);
+end
 $$;
 comment on function weft.calling_role() is 'The role a weft function acts for: current_user, or (inside weft''s SECURITY DEFINER functions) the session''s SET ROLE / login role.';
 --! EndIncluded weft/063-calling-role.sql
@@ -2745,23 +2748,27 @@ comment on function weft.calling_role() is 'The role a weft function acts for: c
 --           for the namespace. Membership counts only where privileges are inherited
 --           (pg_has_role … 'USAGE'): a NOINHERIT member must SET ROLE first, as for table
 --           privileges.
--- Callers : weft._assert_namespace_access (every step report), weft._check_step_result_sender.
--- Security: SECURITY DEFINER (reads weft.namespace_grants, which workers cannot read); it only
---           answers a question, so any weft role may call it.
+-- Callers : weft._assert_namespace_access (every step report), weft._check_namespace_writer.
+-- Security: SECURITY DEFINER (reads weft.namespace_grants whoever the caller is); EXECUTE for
+--           the owner and weft_admin only, like every internal function.
 -- Locks   : none (reads).
+-- Speed   : PL/pgSQL (cached plans): it runs in every step report.
 create function weft._has_namespace_access(role_name name, namespace text) returns boolean
-language sql stable
+language plpgsql stable
 security definer
 set search_path = ''
 as $$
-  select pg_catalog.pg_has_role($1, (select n.nspowner from pg_catalog.pg_namespace n where n.nspname = 'weft'), 'USAGE')
-      or pg_catalog.pg_has_role($1, 'weft_admin', 'USAGE')
-      or pg_catalog.pg_has_role($1, 'weft_orchestrator', 'USAGE')
+#variable_conflict use_variable
+begin
+  return pg_catalog.pg_has_role(role_name, (select n.nspowner from pg_catalog.pg_namespace n where n.nspname = 'weft'), 'USAGE')
+      or pg_catalog.pg_has_role(role_name, 'weft_admin', 'USAGE')
+      or pg_catalog.pg_has_role(role_name, 'weft_orchestrator', 'USAGE')
       or exists (
         select 1
         from weft.namespace_grants g
         join pg_catalog.pg_roles r on r.rolname = g.role_name
-        where g.namespace = $2 and pg_catalog.pg_has_role($1, r.oid, 'USAGE'))
+        where g.namespace = _has_namespace_access.namespace and pg_catalog.pg_has_role(_has_namespace_access.role_name, r.oid, 'USAGE'));
+end
 $$;
 comment on function weft._has_namespace_access(name, text) is 'Whether a role may work on a namespace: weft owner, weft_admin, weft_orchestrator, or a member of a role granted it (weft.grant_namespace).';
 --! EndIncluded weft/064-has-namespace-access.sql
@@ -2772,7 +2779,7 @@ comment on function weft._has_namespace_access(name, text) is 'Whether a role ma
 --           (weft.calling_role(): the session's SET ROLE or login role when called from weft's
 --           SECURITY DEFINER functions) may act on the namespace (weft._has_namespace_access).
 -- Callers : weft._fence_step (so weft.complete_step, fail_step, heartbeat_step, checkpoint_step
---           and the results-queue intake all pass through it), weft._check_step_result_sender.
+--           and the results-queue intake all pass through it), weft._check_namespace_writer.
 -- Locks   : none.
 -- Errors  : WF012 permission_denied, naming the role and the namespace.
 create function weft._assert_namespace_access(namespace text) returns void
