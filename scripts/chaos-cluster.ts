@@ -4,7 +4,7 @@
  * `weft orchestrator` / `weft worker` OS processes that it kills with SIGKILL and replaces.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -157,7 +157,11 @@ export class Fleet {
     private readonly env: Record<string, string>,
     /** Whether the server is up: replacements are not started while it is down. */
     private readonly serverUp: () => boolean,
-  ) {}
+    /** When set, each process's output is written to `<logDir>/<id>.log`. */
+    private readonly logDir?: string,
+  ) {
+    if (logDir) mkdirSync(logDir, { recursive: true });
+  }
 
   /** Starts one more process of the role. */
   start(role: Role): void {
@@ -167,6 +171,11 @@ export class Fleet {
       ? ['orchestrator', '--processor-id', id]
       : ['worker', '--builtin', 'scenarios', '--processor-id', id];
     const proc = startWeft(id, args, this.env);
+    if (this.logDir) {
+      const file = createWriteStream(join(this.logDir, `${id}.log`));
+      proc.child.stdout!.pipe(file);
+      proc.child.stderr!.pipe(file);
+    }
     const ready = new Promise<void>((resolve) => {
       const onData = () => {
         if (/"msg":"(orchestrator|worker) started"/.test(proc.output())) {

@@ -44,6 +44,10 @@ export interface ChaosCounts {
   takeovers: number;
   /** Queue messages of steps that are no longer enqueued, and claims left on terminal tasks. */
   leftovers: number;
+  /** Longest time from an attempt's enqueue to its end (ms): how long recovery took at worst. */
+  slowestAttemptMs: number;
+  /** The step of that attempt, for a closer look. */
+  slowestAttempt: string;
 }
 
 interface TaskRow { task_id: string; state: string; error: { step?: string } | null }
@@ -53,7 +57,7 @@ interface StepRow {
 }
 interface TransitionRow {
   entity: string; task_id: string; step_id: string | null; from_state: string | null; to_state: string; reason: string;
-  attempt: number | null; error_code: string | null;
+  attempt: number | null; error_code: string | null; created_at: Date; processor_id: string | null;
 }
 
 const terminal = new Set(['complete', 'error', 'cancelled', 'compensation_failed']);
@@ -72,9 +76,9 @@ function groupBy<T>(rows: T[], key: (r: T) => string | null): Map<string, T[]> {
 }
 
 /**
- * Replays one step's transitions: each must start where the previous ended, each attempt must
- * be enqueued once in order (1, 2, …), and an attempt may only end (complete, retry, error)
- * while it is the current one. Returns the problems found.
+ * Replays one step's transitions: each must start where the previous ended and name the
+ * processor that made it, each attempt must be enqueued once in order (1, 2, …), and an attempt
+ * may only end (complete, retry, error) while it is the current one. Returns the problems found.
  */
 function replayStep(step: StepRow, transitions: TransitionRow[]): { late: string[]; other: string[] } {
   const late: string[] = [];
@@ -82,6 +86,7 @@ function replayStep(step: StepRow, transitions: TransitionRow[]): { late: string
   let state = 'pending';
   let attempt = 0;
   for (const t of transitions) {
+    if (t.processor_id === null) other.push(`${step.name}: transition ${t.from_state}→${t.to_state} (${t.reason}) names no processor`);
     if (t.from_state !== state) other.push(`${step.name}: transition ${t.from_state}→${t.to_state} (${t.reason}) while the step was ${state}`);
     if (t.to_state === 'enqueued') {
       if (t.attempt !== attempt + 1) other.push(`${step.name}: attempt ${t.attempt} enqueued after attempt ${attempt}`);
@@ -103,6 +108,7 @@ function replayTask(task: TaskRow, transitions: TransitionRow[]): { other: strin
   let finalized = 0;
   let cancelled = false;
   for (const t of transitions) {
+    if (t.processor_id === null) other.push(`task transition ${t.from_state}→${t.to_state} (${t.reason}) names no processor`);
     if (t.from_state !== state) other.push(`task transition ${t.from_state}→${t.to_state} (${t.reason}) while the task was ${state}`);
     if (t.reason === 'finalized') finalized++;
     if (t.reason === 'cancel_requested') cancelled = true;
@@ -187,7 +193,8 @@ export async function checkInvariants(sql: Sql, requested: RequestedTask[]): Pro
     where s.task_id = any (${ids}::uuid[])
     order by s.task_id, s.finished_at nulls last, s.step_id`;
   const transitions = await sql<TransitionRow[]>`
-    select entity, task_id, step_id, from_state, to_state, reason, attempt, details #>> '{error,code}' as error_code
+    select entity, task_id, step_id, from_state, to_state, reason, attempt, details #>> '{error,code}' as error_code, created_at,
+           processor_id
     from weft.transitions where task_id = any (${ids}::uuid[]) order by transition_id`;
   const [extra] = await sql<{ late_rejected: number; takeovers: number; claims: number }[]>`
     select (select count(*)::int from weft.rejected_results where kind in ('complete', 'fail')) as late_rejected,
@@ -206,7 +213,7 @@ export async function checkInvariants(sql: Sql, requested: RequestedTask[]): Pro
     tasks: requested.length, lost: 0, doubleFinalized: 0, unfinalized: 0, lateApplied: 0, lateRejected: extra!.late_rejected,
     transitionErrors: 0, wrongResults: 0, exhaustedByLeases: 0, cancelled: 0,
     leasesExpired: transitions.filter((t) => t.error_code === 'lease_expired' && t.from_state === 'enqueued').length,
-    takeovers: extra!.takeovers, leftovers: orphans + extra!.claims,
+    takeovers: extra!.takeovers, leftovers: orphans + extra!.claims, slowestAttemptMs: 0, slowestAttempt: '',
   };
   const failures: string[] = [];
   const stuck: string[] = [];
@@ -244,7 +251,17 @@ export async function checkInvariants(sql: Sql, requested: RequestedTask[]): Pro
     let otherProblems = t.other;
     let lateProblems: string[] = [];
     for (const s of mySteps) {
-      const replay = replayStep(s, stepTransitions.get(s.step_id) ?? []);
+      const trs = stepTransitions.get(s.step_id) ?? [];
+      for (const [i, tr] of trs.entries()) {
+        const next = trs[i + 1];
+        if (tr.to_state !== 'enqueued' || !next) continue;
+        const ms = next.created_at.getTime() - tr.created_at.getTime();
+        if (ms > counts.slowestAttemptMs) {
+          counts.slowestAttemptMs = ms;
+          counts.slowestAttempt = `${r.workflow}.${s.name} attempt ${tr.attempt} of task ${r.taskId} (${tr.created_at.toISOString()} → ${next.to_state})`;
+        }
+      }
+      const replay = replayStep(s, trs);
       lateProblems = lateProblems.concat(replay.late);
       otherProblems = otherProblems.concat(replay.other);
     }

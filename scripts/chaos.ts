@@ -4,7 +4,7 @@
  * end every contract of DESIGN.md is checked against what the database holds.
  *
  *   npx tsx scripts/chaos.ts [--short|--long] [--seed N] [--tasks N] [--minutes M]
- *                            [--orchestrators N] [--workers N] [--keep]
+ *                            [--orchestrators N] [--workers N] [--keep] [--logs DIR]
  *   npm run chaos -- --long
  *
  * Modes (flags override): --short (default; `npm test` runs it) 200 tasks, 45 s of chaos,
@@ -76,6 +76,7 @@ interface ChaosOptions {
   restarts: number;
   drainMs: number;
   keep: boolean;
+  logs: string | undefined;
 }
 
 function options(argv: string[]): ChaosOptions {
@@ -84,6 +85,7 @@ function options(argv: string[]): ChaosOptions {
     options: {
       short: { type: 'boolean' }, long: { type: 'boolean' }, seed: { type: 'string' }, tasks: { type: 'string' },
       minutes: { type: 'string' }, orchestrators: { type: 'string' }, workers: { type: 'string' }, keep: { type: 'boolean' },
+      logs: { type: 'string' },
     },
   });
   const long = values.long === true && values.short !== true;
@@ -104,6 +106,7 @@ function options(argv: string[]): ChaosOptions {
     restarts: Math.max(1, Math.floor(minutes / 4)),
     drainMs: long ? 300_000 : 120_000,
     keep: values.keep === true,
+    logs: values.logs,
   };
 }
 
@@ -231,7 +234,7 @@ async function main(): Promise<number> {
   try {
     await migrateDatabase(server.url, silentLogger());
     for (const f of files) await registerWorkflow(sql, f.definition);
-    const activeFleet = new Fleet(chaosEngineEnv(server.url), () => !server.down);
+    const activeFleet = new Fleet(chaosEngineEnv(server.url), () => !server.down, o.logs);
     fleet = activeFleet;
     for (let i = 0; i < o.orchestrators; i++) activeFleet.start('orchestrator');
     for (let i = 0; i < o.workers; i++) activeFleet.start('worker');
@@ -289,6 +292,7 @@ async function main(): Promise<number> {
       `cancelled=${c.cancelled} rerequests=${load.rerequests} unexpected_exits=${activeFleet.unexpected.length} ` +
       `wrong_results=${c.wrongResults} transition_errors=${c.transitionErrors} unfinalized=${c.unfinalized} leftovers=${c.leftovers} ` +
       `duration=${((Date.now() - started) / 1000).toFixed(0)}s seed=${o.seed} server=${server.kind}`);
+    say(`chaos: slowest attempt ${(c.slowestAttemptMs / 1000).toFixed(1)} s: ${c.slowestAttempt}`);
     for (const f of failures.slice(0, 30)) say(`chaos: FAIL ${f}`);
     if (failures.length > 30) say(`chaos: … and ${failures.length - 30} more failures`);
     say(`chaos: tasks=${c.tasks} kills=${kills} (orchestrators ${activeFleet.kills.orchestrator}, workers ${activeFleet.kills.worker}) ` +
