@@ -11,7 +11,7 @@
  *   await worker.start();   …   await worker.stop();
  */
 import type { Sql } from '../db/connection.js';
-import { coerceError } from '../db/errors.js';
+import { WeftSqlState, coerceError, sqlStateOf } from '../db/errors.js';
 import { checkpointStep, completeStep, failStep, heartbeatStep, requestTask } from '../db/weft-api.js';
 import type { Logger } from '../observability/logger.js';
 import { WakeableSleep } from '../util/wake-sleep.js';
@@ -41,6 +41,8 @@ export interface WorkerOptions {
 
 interface InFlight {
   message: StepMessage;
+  /** The queue the message was read from (dead letters name it). */
+  queue: string;
   msgId: string;
   controller: AbortController;
   done: Promise<void>;
@@ -197,7 +199,7 @@ export class Worker {
     }
     const message = parsed.message;
     const controller = new AbortController();
-    const entry: InFlight = { message, msgId, controller, done: Promise.resolve() };
+    const entry: InFlight = { message, queue, msgId, controller, done: Promise.resolve() };
     this.inFlight.set(message.step_id, entry);
     entry.done = this.execute(entry).finally(() => {
       this.inFlight.delete(message.step_id);
@@ -210,7 +212,7 @@ export class Worker {
     const log = this.log.child({ taskId: m.task_id, stepId: m.step_id, step: m.step, attempt: m.attempt, namespace: m.namespace });
     const handler = this.handlers.get(m.handler);
     if (!handler) {
-      await this.report(log, () =>
+      await this.report(entry, log, () =>
         failStep(this.sql, m.step_id, m.attempt, { code: 'handler_not_registered', message: `no handler "${m.handler}" is registered on worker ${this.processorId}` }, true, this.processorId),
       );
       return;
@@ -276,7 +278,7 @@ export class Worker {
         return;
       }
       if (abortReason === 'deadline') throw Object.assign(new Error(`attempt ${m.attempt} passed its deadline`), { code: 'timeout' });
-      const report = await this.report(log, () => completeStep(this.sql, m.step_id, m.attempt, result ?? null, this.processorId));
+      const report = await this.report(entry, log, () => completeStep(this.sql, m.step_id, m.attempt, result ?? null, this.processorId));
       if (report?.outcome === 'applied' || report?.outcome === 'duplicate') this.stats.completed++;
       else if (report) this.stats.rejected++;
     } catch (err) {
@@ -286,7 +288,7 @@ export class Worker {
       }
       const { error, retryable } = describeError(abortReason === 'deadline' ? Object.assign(coerceError(err), { code: 'timeout' }) : err);
       log.warn({ err: coerceError(err), retryable }, 'step failed');
-      const report = await this.report(log, () => failStep(this.sql, m.step_id, m.attempt, error, retryable, this.processorId));
+      const report = await this.report(entry, log, () => failStep(this.sql, m.step_id, m.attempt, error, retryable, this.processorId));
       if (report?.outcome === 'applied') this.stats.failed++;
       else if (report) this.stats.rejected++;
     } finally {
@@ -295,14 +297,27 @@ export class Worker {
     }
   }
 
-  /** Sends a report, retrying transient failures; gives up after a few tries (the lease then expires and the step is redone). */
-  private async report<T>(log: Logger, send: () => Promise<T>): Promise<T | undefined> {
+  /**
+   * Sends a report, retrying transient failures; gives up after a few tries (the lease then expires and the step is redone).
+   * A message naming a step that does not exist (WF006) or an attempt never started (WF007 raised) can never be
+   * applied: it is dead-lettered (archived, with the SQLSTATE) instead of coming back after every lease.
+   */
+  private async report<T>(entry: InFlight, log: Logger, send: () => Promise<T>): Promise<T | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await send();
       } catch (err) {
         const e = coerceError(err);
-        if (attempt >= 5 || (e as { code?: string }).code?.startsWith('WF')) {
+        const code = sqlStateOf(err);
+        if (code === WeftSqlState.stepNotFound || code === WeftSqlState.staleAttempt) {
+          this.stats.deadLettered++;
+          log.error({ err: e, queue: entry.queue, msgId: entry.msgId }, 'step message names no such step or attempt; dead-lettered');
+          await this.sql`select weft.dead_letter_message(queue_name => ${entry.queue}, msg_id => ${entry.msgId}::bigint, reason => ${e.message}, processor_id => ${this.processorId}, sqlstate => ${code})`.catch(
+            (dlErr: unknown) => log.error({ err: coerceError(dlErr) }, 'could not dead-letter the step message'),
+          );
+          return undefined;
+        }
+        if (attempt >= 5 || code?.startsWith('WF')) {
           this.stats.errors++;
           log.error({ err: e }, 'could not report the step result');
           return undefined;

@@ -1,7 +1,7 @@
 /**
  * `weft task request|show|list|cancel`.
  */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { Weft } from '../../client/client.js';
 import type { TaskView } from '../../client/tasks.js';
 import type { Sql } from '../../db/connection.js';
@@ -39,6 +39,21 @@ function parseJsonObject(text: string, what: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A task id argument, checked before any database work (exit 2 when it is not a UUID). */
+function taskIdArg(text: string): string {
+  if (!uuidPattern.test(text)) throw new ConfigError(`Not a task id (a UUID): ${JSON.stringify(text)}`);
+  return text;
+}
+
+/** Commander parser of a flag that must be a whole number >= 1; anything else is a usage error (exit 2). */
+function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || n < 1) throw new InvalidArgumentError('It must be a whole number >= 1.');
+  return n;
+}
+
 export function registerTask(program: Command): Command {
   const cmd = program.command('task').description('request, show, list and cancel tasks');
   cmd
@@ -46,13 +61,14 @@ export function registerTask(program: Command): Command {
     .description('request a task of a workflow')
     .argument('<ref>', 'namespace/workflow')
     .option('--context <json>', 'the task input, a JSON object', '{}')
-    .option('--version <v>', 'workflow version (default: latest)')
+    // not --version: the program's own --version is recognised after the subcommand too and would win
+    .option('--workflow-version <v>', 'workflow version (default: latest)')
     .option('--key <idempotency-key>', 'idempotency key')
     .option('--priority <name>', 'critical, high, normal, low or background', 'normal')
     .option('--run-after <iso-time>', 'start no earlier than this time')
     .option('--wait', 'wait until the task finishes and show it')
-    .option('--timeout <ms>', 'with --wait: give up after this many ms', (v) => Number.parseInt(v, 10), 60_000)
-    .action(async (ref: string, o: { context: string; version?: string; key?: string; priority: string; runAfter?: string; wait?: boolean; timeout: number }, command: Command) => {
+    .option('--timeout <ms>', 'with --wait: give up after this many ms', wholeNumber, 60_000)
+    .action(async (ref: string, o: { context: string; workflowVersion?: string; key?: string; priority: string; runAfter?: string; wait?: boolean; timeout: number }, command: Command) => {
       const [namespace, workflow] = ref.split('/');
       if (!namespace || !workflow) throw new ConfigError(`Expected namespace/workflow, got ${JSON.stringify(ref)}.`);
       const context = parseJsonObject(o.context, '--context');
@@ -62,7 +78,7 @@ export function registerTask(program: Command): Command {
       const weft = new Weft({ sql: rt.sql });
       try {
         const taskId = await weft.requestTask({
-          namespace, workflow, context, version: o.version, idempotencyKey: o.key, priority: o.priority as PriorityName, runAfter, requestedBy: 'cli',
+          namespace, workflow, context, version: o.workflowVersion, idempotencyKey: o.key, priority: o.priority as PriorityName, runAfter, requestedBy: 'cli',
         });
         if (!o.wait) {
           process.stdout.write(`${taskId}\n`);
@@ -81,7 +97,7 @@ export function registerTask(program: Command): Command {
     .argument('<task-id>')
     .option('--json', 'print JSON')
     .action(async (taskId: string, o: { json?: boolean }, command: Command) => {
-      if (!/^[0-9a-f-]{36}$/i.test(taskId)) throw new ConfigError(`Not a task id (a UUID): ${JSON.stringify(taskId)}`);
+      taskIdArg(taskId);
       const rt = await openRuntime(command.optsWithGlobals<GlobalOptions>(), { needsDatabase: true, schema: 'current', role: 'cli' });
       try {
         const task = await new Weft({ sql: rt.sql }).getTask(taskId);
@@ -97,7 +113,7 @@ export function registerTask(program: Command): Command {
     .option('--state <state>', 'pending, running, finalizing, complete, error or cancelled')
     .option('--namespace <name>')
     .option('--workflow <name>')
-    .option('--limit <n>', 'at most this many', (v) => Number.parseInt(v, 10), 20)
+    .option('--limit <n>', 'at most this many', wholeNumber, 20)
     .action(async (o: { state?: TaskState; namespace?: string; workflow?: string; limit: number }, command: Command) => {
       const rt = await openRuntime(command.optsWithGlobals<GlobalOptions>(), { needsDatabase: true, schema: 'current', role: 'cli' });
       try {
@@ -124,6 +140,7 @@ export function registerTask(program: Command): Command {
     .option('--step <name>', 'retry only this step (due now if waiting for its backoff)')
     .option('--by <name>', 'who asks (audited; default $USER)')
     .action(async (taskId: string, o: { step?: string; by?: string }, command: Command) => {
+      taskIdArg(taskId);
       const rt = await openRuntime(command.optsWithGlobals<GlobalOptions>(), { needsDatabase: true, schema: 'current', role: 'cli' });
       try {
         const weft = new Weft({ sql: rt.sql });
@@ -141,6 +158,7 @@ export function registerTask(program: Command): Command {
     .option('--result <json>', 'the step result, JSON', 'null')
     .option('--by <name>', 'who resolves (audited; default $USER)')
     .action(async (taskId: string, step: string, o: { result: string; by?: string }, command: Command) => {
+      taskIdArg(taskId);
       let result: unknown;
       try {
         result = JSON.parse(o.result);
@@ -162,6 +180,7 @@ export function registerTask(program: Command): Command {
     .argument('<step>', 'step name')
     .option('--by <name>', 'who skips (audited; default $USER)')
     .action(async (taskId: string, step: string, o: { by?: string }, command: Command) => {
+      taskIdArg(taskId);
       const rt = await openRuntime(command.optsWithGlobals<GlobalOptions>(), { needsDatabase: true, schema: 'current', role: 'cli' });
       try {
         const state = await new Weft({ sql: rt.sql }).skipStep(await stepIdOf(rt.sql, taskId, step), who(o));
@@ -176,6 +195,7 @@ export function registerTask(program: Command): Command {
     .argument('<task-id>')
     .option('--reason <text>')
     .action(async (taskId: string, o: { reason?: string }, command: Command) => {
+      taskIdArg(taskId);
       const rt = await openRuntime(command.optsWithGlobals<GlobalOptions>(), { needsDatabase: true, schema: 'current', role: 'cli' });
       try {
         const state = await new Weft({ sql: rt.sql }).cancelTask(taskId, o.reason, 'cli');

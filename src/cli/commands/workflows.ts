@@ -1,8 +1,9 @@
 /**
- * `weft workflows apply <file|dir>`, `weft workflows list`, `weft workflows show <namespace/name> [--version v]`.
+ * `weft workflows apply <file|dir>`, `weft workflows list`, `weft workflows show <namespace/name> [--workflow-version v]`.
  */
 import type { Command } from 'commander';
-import { WeftError } from '../../db/errors.js';
+import type { Sql } from '../../db/connection.js';
+import { ConfigError, WeftError } from '../../db/errors.js';
 import { registerWorkflow } from '../../db/weft-api.js';
 import { loadWorkflowFiles } from '../../workflows/definition.js';
 import { openRuntime, type GlobalOptions } from '../runtime.js';
@@ -11,21 +12,27 @@ export function registerWorkflows(program: Command): Command {
   const cmd = program.command('workflows').description('apply, list and show workflow definitions');
   cmd
     .command('apply')
-    .description('register the workflow definitions of a YAML/JSON file or folder (idempotent per version)')
+    .description('register the workflow definitions of a YAML/JSON file or folder, all or none (idempotent per version)')
     .argument('<path>', 'file or folder')
     .action(async (path: string, _o: unknown, command: Command) => {
       const files = loadWorkflowFiles(path);
       const rt = await openRuntime(command.optsWithGlobals<GlobalOptions>(), { needsDatabase: true, schema: 'current', role: 'cli' });
       try {
-        for (const file of files) {
-          const d = file.definition;
-          try {
-            const id = await registerWorkflow(rt.sql, d);
-            process.stdout.write(`applied ${d.namespace}/${d.name}@${d.version} (${id}) from ${file.path}\n`);
-          } catch (err) {
-            throw new WeftError(`${file.path}: ${(err as Error).message}`, { cause: err });
+        // One transaction: a folder with one invalid file registers none of its files.
+        const applied = await rt.sql.begin(async (tx) => {
+          const lines: string[] = [];
+          for (const file of files) {
+            const d = file.definition;
+            try {
+              const id = await registerWorkflow(tx as unknown as Sql, d);
+              lines.push(`applied ${d.namespace}/${d.name}@${d.version} (${id}) from ${file.path}\n`);
+            } catch (err) {
+              throw new WeftError(`${file.path}: ${(err as Error).message}`, { cause: err });
+            }
           }
-        }
+          return lines;
+        });
+        for (const line of applied) process.stdout.write(line);
       } finally {
         await rt.close();
       }
@@ -51,17 +58,19 @@ export function registerWorkflows(program: Command): Command {
     .command('show')
     .description('show a workflow: its steps by topological level')
     .argument('<ref>', 'namespace/name')
-    .option('--version <v>', 'version (default: latest)')
-    .action(async (ref: string, o: { version?: string }, command: Command) => {
+    // not --version: the program's own --version is recognised after the subcommand too and would win
+    .option('--workflow-version <v>', 'version (default: latest)')
+    .action(async (ref: string, o: { workflowVersion?: string }, command: Command) => {
+      const version = o.workflowVersion;
       const [namespace, name] = ref.split('/');
-      if (!namespace || !name) throw new WeftError(`Expected namespace/name, got ${JSON.stringify(ref)}.`);
+      if (!namespace || !name) throw new ConfigError(`Expected namespace/name, got ${JSON.stringify(ref)}.`);
       const rt = await openRuntime(command.optsWithGlobals<GlobalOptions>(), { needsDatabase: true, schema: 'current', role: 'cli' });
       try {
         const [w] = await rt.sql<{ workflow_id: string; version: string }[]>`
           select workflow_id, version from weft.workflows where namespace = ${namespace} and name = ${name}
-            and (${o.version ?? null}::text is null or version = ${o.version ?? null})
+            and (${version ?? null}::text is null or version = ${version ?? null})
           order by created_at desc limit 1`;
-        if (!w) throw new WeftError(`No workflow ${ref}${o.version ? ` version ${o.version}` : ''}.`);
+        if (!w) throw new WeftError(`No workflow ${ref}${version ? ` version ${version}` : ''}.`);
         const steps = await rt.sql<{ step_name: string; level: number; handler: string; parents: string[] }[]>`
           select l.step_name, l.level, s.handler,
                  coalesce((select array_agg(e.parent order by e.parent) from weft.workflow_edges e where e.workflow_id = l.workflow_id and e.child = l.step_name), '{}') as parents
