@@ -74,7 +74,7 @@ export const FULL_SIZES: Sizes = {
   idleWindowMs: 20_000,
   memoryIdleMs: 10_000,
   growthTasks: 10_000,
-  budgetMs: 90_000,
+  budgetMs: 60_000,
   pollMs: 100,
 };
 
@@ -121,6 +121,8 @@ export interface BenchOptions {
   /** Prefix of the databases created (so concurrent runs do not collide). */
   databasePrefix: string;
   sizes: Sizes;
+  /** Aborted by SIGINT/SIGTERM. */
+  signal?: AbortSignal;
 }
 
 /** Parses a comma-separated list against the allowed values; throws one sentence on a bad name. */

@@ -13,6 +13,7 @@ import {
 import { comparisonTable, renderText, weftOnlyTable, writeReport, type BenchReport, type SystemInfo } from './report.js';
 import { openServer, type BenchServer } from './server.js';
 import { shapes as buildShapes, type Shape, type ShapeSpec } from './shapes.js';
+import { checkInterrupted } from './children.js';
 import { packageVersion, type SystemAdapter } from './system.js';
 import { WeftAdapter } from './weft/adapter.js';
 import { keyAllocator, type PartResult, type WorkloadContext, type WorkloadResult } from './workloads/common.js';
@@ -82,7 +83,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   const notes: string[] = [];
   let profile: unknown = null;
   const keys = keyAllocator();
-  const ctx: WorkloadContext = { sizes, shapes, log, keys };
+  const ctx: WorkloadContext = { sizes, shapes, log, keys, signal: options.signal };
   try {
     log(`PostgreSQL: ${server.info.version.split(',')[0]} (${server.info.kind}); pg_stat_statements ${server.info.pgStatStatements ? 'on' : 'not available'}`);
     log(`host: ${cpus().length} CPUs, load average ${loadAtStart.map((l) => l.toFixed(1)).join(' ')}`);
@@ -102,9 +103,12 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
           for (const workload of comparative) {
             const runs = HEADLINE.has(workload) && !options.quick ? options.runs : 1;
             for (let run = 1; run <= runs; run++) {
+              checkInterrupted(options.signal);
               const result = await runOne(adapter, workload, run, ctx, RUNNERS[workload]!);
               results.push(result);
               log(summary(result));
+              // A repeat cannot change a measurement that ran out of time: one is enough.
+              if (result.parts.some((p) => p.status === 'timeout')) break;
             }
           }
           if (adapter instanceof WeftAdapter && comparative.includes('W3') && server.info.pgStatStatements && server.info.kind === 'embedded') {
@@ -213,8 +217,14 @@ export function optionsFromCli(args: BenchCliArgs, databaseUrl: string | undefin
 }
 
 /** Entry of `weft bench`: runs the benchmark; returns the measurements that failed or errored. */
-export async function benchFromCli(args: BenchCliArgs, databaseUrl: string | undefined, log: (line: string) => void, command: string): Promise<{ failed: string[] }> {
-  const options = optionsFromCli(args, databaseUrl);
+export async function benchFromCli(
+  args: BenchCliArgs,
+  databaseUrl: string | undefined,
+  log: (line: string) => void,
+  command: string,
+  signal?: AbortSignal,
+): Promise<{ failed: string[] }> {
+  const options = { ...optionsFromCli(args, databaseUrl), signal };
   const report = await runBench(options, log, command);
   return { failed: failedMeasurements(report.results) };
 }

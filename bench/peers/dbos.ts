@@ -90,8 +90,12 @@ export class DbosAdapter extends PeerAdapter implements SystemAdapter {
   }
 
   override async close(): Promise<void> {
-    await super.close();
-    await this.client?.destroy();
+    const client = this.client;
     this.client = undefined;
+    try {
+      await super.close();
+    } finally {
+      await client?.destroy();
+    }
   }
 }

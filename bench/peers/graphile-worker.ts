@@ -109,8 +109,12 @@ export class GraphileWorkerAdapter extends PeerAdapter implements SystemAdapter 
   }
 
   override async close(): Promise<void> {
-    await super.close();
-    await this.utils?.release();
+    const utils = this.utils;
     this.utils = undefined;
+    try {
+      await super.close();
+    } finally {
+      await utils?.release();
+    }
   }
 }

@@ -68,8 +68,11 @@ export abstract class PeerAdapter implements Partial<SystemAdapter> {
   }
 
   async close(): Promise<void> {
-    await this.stopWorkers();
-    await this.pool?.end({ timeout: 5 });
-    this.pool = undefined;
+    try {
+      await this.stopWorkers();
+    } finally {
+      await this.pool?.end({ timeout: 5 });
+      this.pool = undefined;
+    }
   }
 }

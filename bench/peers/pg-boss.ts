@@ -105,8 +105,12 @@ export class PgBossAdapter extends PeerAdapter implements SystemAdapter {
   }
 
   override async close(): Promise<void> {
-    await super.close();
-    await this.boss?.stop({ graceful: false, wait: true }).catch(() => undefined);
+    const boss = this.boss;
     this.boss = undefined;
+    try {
+      await super.close();
+    } finally {
+      await boss?.stop({ graceful: false, wait: true }).catch(() => undefined);
+    }
   }
 }

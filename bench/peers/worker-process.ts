@@ -10,6 +10,7 @@ import { packageRoot } from '../../src/db/paths.js';
 import type { ConfigName } from '../options.js';
 import type { Shape, StepResult } from '../shapes.js';
 import type { StepRecord, TaskRecord } from '../system.js';
+import { track } from '../children.js';
 import { readMemory } from '../weft/processes.js';
 
 export type PeerSystem = 'graphile-worker' | 'pg-boss' | 'dbos';
@@ -61,6 +62,7 @@ export class PeerWorkerProcess {
       env: { ...process.env, BENCH_PEER: JSON.stringify(settings) },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
+    track(child);
     const proc = new PeerWorkerProcess(child);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${settings.system} worker did not start within 60 s:\n${proc.output}`)), 60_000);

@@ -4,6 +4,9 @@
  * `weft` processes (real-world figures) or in this process (quick mode); every figure and every
  * check is read back from weft's own tables (tasks, steps).
  */
+// graphile-migrate keeps an idle pool for 200 ms after a migration and ends the process if that
+// pool sees an error (e.g. its database dropped): released right after migrating.
+import { clearAllPools } from 'graphile-migrate/dist/pgReal.js';
 import type { Sql } from '../../src/db/connection.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
 import { requestTask } from '../../src/db/weft-api.js';
@@ -73,6 +76,7 @@ export class WeftAdapter implements SystemAdapter {
 
   async setup(shapes: Record<Shape, ShapeSpec>): Promise<void> {
     await migrateDatabase(this.url, silentLogger());
+    clearAllPools();
     await this.register(shapes);
   }
 
@@ -214,11 +218,17 @@ export class WeftAdapter implements SystemAdapter {
     return toRecords(rows);
   }
 
+  /**
+   * Abandoned work is deleted, not cancelled: cancelling thousands of tasks would leave the
+   * orchestrator finalizing them during the next measurement.
+   */
   async discardPending(): Promise<void> {
-    await this.db`
-      select weft.cancel_task(task_id => t.task_id, reason => 'benchmark measurement ran out of time', requested_by => 'bench')
-      from weft.tasks t where t.state in ('pending', 'running')`;
-    await this.db`select pgmq.purge_queue(${NAMESPACE})`;
+    await this.db.begin(async (tx) => {
+      await tx`delete from weft.transitions tr using weft.tasks t
+               where t.task_id = tr.task_id and t.state not in ('complete', 'error', 'cancelled', 'compensation_failed')`;
+      await tx`delete from weft.tasks where state not in ('complete', 'error', 'cancelled', 'compensation_failed')`;
+      await tx`select pgmq.purge_queue(${NAMESPACE})`;
+    });
   }
 
   async systemProblems(): Promise<string[]> {

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sql } from '../../src/db/connection.js';
 import { packageRoot } from '../../src/db/paths.js';
+import { track } from '../children.js';
 import { sleep } from '../system.js';
 
 export interface WeftProcess {
@@ -57,6 +58,7 @@ export function startWeftProcess(role: WeftProcess['role'], name: string, databa
     env: weftEnv(databaseUrl, name, env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  track(child);
   let out = '';
   const keep = (c: Buffer) => (out = (out + c.toString()).slice(-8000));
   child.stdout!.on('data', keep);

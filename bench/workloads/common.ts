@@ -3,6 +3,7 @@
  * shape of its results, waiting for tasks to finish within the time budget, and the DAG burst
  * that W3, W4 and W5 are made of.
  */
+import { checkInterrupted } from '../children.js';
 import type { Sizes, WorkloadName } from '../options.js';
 import { nowMs, type Shape, type ShapeSpec } from '../shapes.js';
 import { distribution, maxOf, minOf, rate, type Distribution } from '../stats.js';
@@ -20,6 +21,8 @@ export interface PartResult {
   distributions: Record<string, Distribution>;
   verification: Verdict | null;
   note?: string;
+  /** Extra material for the report (e.g. the statements an idle process issues). */
+  details?: unknown;
 }
 
 export interface WorkloadResult {
@@ -36,6 +39,8 @@ export interface WorkloadResult {
 
 export interface WorkloadContext {
   sizes: Sizes;
+  /** Aborted by SIGINT/SIGTERM: long waits stop and the runner cleans up. */
+  signal?: AbortSignal;
   shapes: Record<Shape, ShapeSpec>;
   log(line: string): void;
   /** Fresh task keys, never used before in this run. */
@@ -60,10 +65,12 @@ export async function waitFinished(
   shape: Shape,
   base: number,
   count: number,
-  sizes: Sizes,
+  ctx: WorkloadContext,
 ): Promise<{ done: boolean; finished: number; elapsedMs: number }> {
+  const { sizes } = ctx;
   const started = Date.now();
   for (;;) {
+    checkInterrupted(ctx.signal);
     const finished = (await adapter.finishedCount(shape)) - base;
     const elapsedMs = Date.now() - started;
     if (finished >= count) return { done: true, finished, elapsedMs };
@@ -141,7 +148,7 @@ export async function runBurst(
     const base = await adapter.finishedCount(shape);
     const t0 = nowMs();
     await requestBurst(adapter, shape, keys);
-    const wait = await waitFinished(adapter, shape, base, count, ctx.sizes);
+    const wait = await waitFinished(adapter, shape, base, count, ctx);
     if (!wait.done) {
       await adapter.stopWorkers();
       await adapter.discardPending();

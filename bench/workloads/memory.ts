@@ -36,7 +36,7 @@ async function growth(adapter: WeftAdapter, ctx: WorkloadContext, count: number)
   const before = await databaseSize(adapter);
   const base = await adapter.finishedCount('diamond');
   await requestBurst(adapter, 'diamond', ctx.keys(count));
-  const wait = await waitFinished(adapter, 'diamond', base, count, ctx.sizes);
+  const wait = await waitFinished(adapter, 'diamond', base, count, ctx);
   return { bytes: (await databaseSize(adapter)) - before, ok: wait.done };
 }
 

@@ -7,6 +7,7 @@
  *   idle queries — statements per second issued by an orchestrator alone, then a worker alone,
  *                  with nothing to do (pg_stat_statements calls, else committed transactions).
  */
+import { checkInterrupted } from '../children.js';
 import type { BenchOptions } from '../options.js';
 import type { BenchServer } from '../server.js';
 import { nowMs } from '../shapes.js';
@@ -46,6 +47,7 @@ async function backlogPart(adapter: WeftAdapter, ctx: WorkloadContext, backlog: 
   const chunk = 50_000;
   const t0 = nowMs();
   for (let i = 0; i < keys.length; i += chunk) {
+    checkInterrupted(ctx.signal);
     await adapter.requestBulk('one', keys.slice(i, i + chunk));
     if (keys.length > chunk) ctx.log(`  backlog ${backlog}: ${Math.min(i + chunk, keys.length)} requested`);
   }
@@ -91,11 +93,13 @@ async function idlePart(server: BenchServer, adapter: WeftAdapter, ctx: Workload
   await adapter.startEngine(role === 'orchestrator' ? { concurrency: 1, orchestrators: 1, workers: 0 } : { concurrency: ctx.sizes.dagConcurrency, orchestrators: 0, workers: 1 });
   try {
     await sleep(1000);
+    await server.resetStatements();
     const before = await server.statementCount(adapter.database);
     const t0 = Date.now();
     await sleep(ctx.sizes.idleWindowMs);
     const after = await server.statementCount(adapter.database);
     const span = Date.now() - t0;
+    const statements = (await server.topStatements(adapter.database, 8)).map((s) => ({ query: s.query.slice(0, 160), calls: s.calls }));
     return {
       part: `idle ${role}`,
       status: 'ok',
@@ -103,6 +107,7 @@ async function idlePart(server: BenchServer, adapter: WeftAdapter, ctx: Workload
       distributions: {},
       verification: null,
       note: `${after.source} over ${Math.round(span / 1000)} s`,
+      details: { statements },
     };
   } finally {
     await adapter.stopWorkers();

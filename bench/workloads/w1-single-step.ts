@@ -15,7 +15,7 @@ async function processPass(adapter: SystemAdapter, ctx: WorkloadContext, keys: n
   const part = `process at concurrency ${concurrency}`;
   await adapter.startWorkers(concurrency);
   try {
-    const wait = await waitFinished(adapter, 'one', base, keys.length, ctx.sizes);
+    const wait = await waitFinished(adapter, 'one', base, keys.length, ctx);
     if (!wait.done) {
       await adapter.stopWorkers();
       await adapter.discardPending();

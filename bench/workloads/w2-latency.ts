@@ -23,7 +23,7 @@ export async function runW2(adapter: SystemAdapter, ctx: WorkloadContext): Promi
     const warm = ctx.keys(WARM_UP);
     const base = await adapter.finishedCount('one');
     await adapter.requestEach('one', warm);
-    await waitFinished(adapter, 'one', base, WARM_UP, ctx.sizes);
+    await waitFinished(adapter, 'one', base, WARM_UP, ctx);
     await adapter.systemProblems('one');
 
     const keys = ctx.keys(n);
@@ -48,7 +48,7 @@ export async function runW2(adapter: SystemAdapter, ctx: WorkloadContext): Promi
     })();
 
     const start = nowMs();
-    for (let i = 0; i < n && Date.now() < deadline; i++) {
+    for (let i = 0; i < n && Date.now() < deadline && !ctx.signal?.aborted; i++) {
       const slot = start + i * ctx.sizes.w2SpacingMs;
       const wait = slot - nowMs();
       if (wait > 0) await sleep(wait);

@@ -29,7 +29,7 @@ export interface BenchCliArgs {
 }
 
 interface BenchModule {
-  benchFromCli(args: BenchCliArgs, databaseUrl: string | undefined, log: (line: string) => void, command: string): Promise<{ failed: string[] }>;
+  benchFromCli(args: BenchCliArgs, databaseUrl: string | undefined, log: (line: string) => void, command: string, signal: AbortSignal): Promise<{ failed: string[] }>;
 }
 
 /** Adds `weft bench` to the program. */
@@ -61,7 +61,7 @@ export function registerBench(program: Command): Command {
         const bench = (await import(pathToFileURL(entry).href)) as BenchModule;
         const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
         const argv = process.argv.slice(2).join(' ');
-        const { failed } = await bench.benchFromCli(args, rt.config.database.url, log, `weft ${argv}`);
+        const { failed } = await bench.benchFromCli(args, rt.config.database.url, log, `weft ${argv}`, rt.signal);
         if (failed.length > 0) {
           throw new WeftError(`The benchmark finished, but ${failed.length} measurement(s) failed verification or errored: ${failed.slice(0, 5).join('; ')}.`);
         }
