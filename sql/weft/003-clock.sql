@@ -11,11 +11,15 @@ create table weft.clock (
 comment on table weft.clock is 'Offset added to clock_timestamp() by weft.now(); zero in production, shifted by tests.';
 insert into weft.clock (id) values (true);
 
+-- PL/pgSQL, not SQL: a SQL function with a SET clause cannot be inlined and is planned on every
+-- call; PL/pgSQL keeps its plan, and weft.now() is on the hot path of every state change.
 create function weft.now() returns timestamptz
-language sql stable
+language plpgsql stable
 set search_path = ''
 as $$
-  select pg_catalog.clock_timestamp() + coalesce((select c.offset_interval from weft.clock c where c.id), interval '0')
+begin
+  return pg_catalog.clock_timestamp() + coalesce((select c.offset_interval from weft.clock c where c.id), interval '0');
+end
 $$;
 comment on function weft.now() is 'The engine clock: clock_timestamp() plus the test offset in weft.clock.';
 

@@ -10,6 +10,11 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger as GraphileLogger, type LogLevel, type LogMeta } from '@graphile/logger';
 import { migrate as graphileMigrate } from 'graphile-migrate';
+// graphile-migrate keeps its pg pool alive for 200 ms after a run and exits the process (code 1)
+// if that pool sees an error — e.g. the embedded server stopping right after `weft migrate`.
+// clearAllPools() ends idle pools now; we then give pg a moment to close their sockets.
+import { clearAllPools } from 'graphile-migrate/dist/pgReal.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../observability/logger.js';
 import { connect, type Sql } from './connection.js';
 import { PgSqlState, SchemaError, WeftError, sqlStateOf } from './errors.js';
@@ -89,6 +94,8 @@ export async function migrateDatabase(url: string, logger: Logger, options: { pr
         migrationsFolder: migrationsDir,
         logger: graphileLogger(logger),
       });
+      clearAllPools();
+      await sleep(250);
       const schemaVersion = await installedSchemaVersion(reserved as unknown as Sql);
       await reserved`
         insert into weft.installation (key, value) values
