@@ -11,19 +11,13 @@ import { defaultProcessorId } from '../util/wake-sleep.js';
 import { Worker } from '../worker/worker.js';
 import type { DevContext, DevService } from './dev-services.js';
 import { formatTask } from './commands/task.js';
+import { orchestratorOptions, workerOptions } from './engine-options.js';
 
 export const orchestratorService: DevService = {
   name: 'orchestrator',
   async start(ctx: DevContext) {
-    const cfg = ctx.config.orchestrator;
-    const orchestrator = new Orchestrator({
-      sql: ctx.sql,
-      logger: ctx.logger,
-      processorId: cfg.processor_id ?? (await defaultProcessorId('orchestrator')),
-      pollIntervalMs: cfg.poll_interval_ms,
-      batchSize: cfg.batch_size,
-      claimTtlMs: cfg.claim_ttl_ms,
-    });
+    const processorId = ctx.config.orchestrator.processor_id ?? (await defaultProcessorId('orchestrator'));
+    const orchestrator = new Orchestrator(orchestratorOptions(ctx.config, ctx.sql, ctx.logger, processorId));
     await orchestrator.start();
     return { stop: () => orchestrator.stop() };
   },
@@ -32,19 +26,7 @@ export const orchestratorService: DevService = {
 export const workerService: DevService = {
   name: 'worker',
   async start(ctx: DevContext) {
-    const cfg = ctx.config.worker;
-    const worker = new Worker({
-      sql: ctx.sql,
-      logger: ctx.logger,
-      processorId: await defaultProcessorId('worker'),
-      namespaces: cfg.namespaces,
-      concurrency: cfg.concurrency,
-      batchSize: cfg.batch_size,
-      visibilityTimeoutS: cfg.visibility_timeout_s,
-      heartbeatIntervalMs: cfg.heartbeat_interval_ms,
-      pollIntervalMs: cfg.poll_interval_ms,
-      shutdownGraceMs: cfg.shutdown_grace_ms,
-    });
+    const worker = new Worker(workerOptions(ctx.config, ctx.sql, ctx.logger, await defaultProcessorId('worker')));
     for (const [name, fn] of Object.entries({ ...scenarioHandlers, ...exampleHandlers })) worker.register(name, fn);
     // Register the example workflows before the worker lists namespaces, so it reads their queues.
     const weft = new Weft({ sql: ctx.sql });

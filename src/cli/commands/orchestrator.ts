@@ -3,6 +3,7 @@
  */
 import type { Command } from 'commander';
 import { Orchestrator } from '../../orchestrator/orchestrator.js';
+import { orchestratorOptions } from '../engine-options.js';
 import { openRuntime, type GlobalOptions } from '../runtime.js';
 
 export function registerOrchestrator(program: Command): Command {
@@ -13,15 +14,8 @@ export function registerOrchestrator(program: Command): Command {
     .action(async (options: { processorId?: string }, command: Command) => {
       const rt = await openRuntime(command.optsWithGlobals<GlobalOptions>(), { needsDatabase: true, schema: 'current', role: 'orchestrator' });
       try {
-        const cfg = rt.config.orchestrator;
-        const orchestrator = new Orchestrator({
-          sql: rt.sql,
-          logger: rt.logger,
-          processorId: options.processorId ?? cfg.processor_id ?? 'orchestrator',
-          pollIntervalMs: cfg.poll_interval_ms,
-          batchSize: cfg.batch_size,
-          claimTtlMs: cfg.claim_ttl_ms,
-        });
+        const processorId = options.processorId ?? rt.config.orchestrator.processor_id ?? 'orchestrator';
+        const orchestrator = new Orchestrator(orchestratorOptions(rt.config, rt.sql, rt.logger, processorId));
         await orchestrator.start();
         await new Promise<void>((resolve) => rt.signal.addEventListener('abort', () => resolve(), { once: true }));
         await orchestrator.stop();

@@ -11,6 +11,7 @@ import { scenarioHandlers } from '../../examples/scenario-handlers.js';
 import { exampleHandlers } from '../../examples/order-fulfillment.js';
 import type { StepHandler } from '../../worker/handler.js';
 import { Worker } from '../../worker/worker.js';
+import { workerOptions } from '../engine-options.js';
 import { openRuntime, type GlobalOptions } from '../runtime.js';
 
 const builtins: Record<string, Record<string, StepHandler>> = { scenarios: scenarioHandlers, examples: exampleHandlers };
@@ -50,19 +51,12 @@ export function registerWorker(program: Command): Command {
       }
       const rt = await openRuntime(command.optsWithGlobals<GlobalOptions>(), { needsDatabase: true, schema: 'current', role: 'worker' });
       try {
-        const cfg = rt.config.worker;
-        const worker = new Worker({
-          sql: rt.sql,
-          logger: rt.logger,
-          processorId: options.processorId ?? `worker-${process.pid}`,
-          namespaces: options.namespace ?? cfg.namespaces,
-          concurrency: options.concurrency ?? cfg.concurrency,
-          batchSize: cfg.batch_size,
-          visibilityTimeoutS: cfg.visibility_timeout_s,
-          heartbeatIntervalMs: cfg.heartbeat_interval_ms,
-          pollIntervalMs: cfg.poll_interval_ms,
-          shutdownGraceMs: cfg.shutdown_grace_ms,
-        });
+        const worker = new Worker(
+          workerOptions(rt.config, rt.sql, rt.logger, options.processorId ?? `worker-${process.pid}`, {
+            namespaces: options.namespace,
+            concurrency: options.concurrency,
+          }),
+        );
         if (options.builtin) for (const [name, fn] of Object.entries(builtins[options.builtin]!)) worker.register(name, fn);
         if (options.handlers) await loadHandlerModule(worker, options.handlers);
         await worker.start();
