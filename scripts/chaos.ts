@@ -42,7 +42,8 @@
  *      error) after a later attempt was enqueued; late_rejected counts the late reports that
  *      weft.rejected_results recorded instead;
  *    - transitions: every step's and task's transitions chain from→to up to its final state,
- *      and each attempt a step used was enqueued once, in order (1, 2, …);
+ *      each names the processor that made it, and each attempt a step used was enqueued once,
+ *      in order (1, 2, …);
  *    - results: each task ends as its scenario run expects (state, results, compensation order,
  *      attempts) — with two honest exceptions. Kills make steps take more attempts than the
  *      scenario says (an attempt whose worker died fails as lease_expired and is retried), so
@@ -54,7 +55,17 @@
  *    - nothing left behind: no queue message of a step that is not enqueued, no claim on a
  *      terminal task; no process exited unless killed.
  *
- * Exit code 0 only when every invariant holds; the data is kept for inspection otherwise.
+ * Output: progress lines, a `details` line (lease expiries, claim takeovers, …), the slowest
+ * attempt (how long recovery took at worst), any broken invariant, then the summary line
+ *   chaos: tasks=200 kills=14 (orchestrators 8, workers 6) restarts=1 lost=0 double_finalized=0 late_applied=0 late_rejected=6 ok
+ * Exit code 0 only when every invariant holds; the data is kept for inspection otherwise (and
+ * with --keep). --logs DIR writes each process's log (level info) to DIR/<processor id>.log.
+ *
+ * Limit worth knowing: a failure's transition carries the attempt that reported it, but
+ * weft._apply_step_completion writes the step's current attempt on a `complete` transition (the
+ * fence only lets the current attempt through). So late_applied sees a late failure, or any
+ * out-of-order change, but a late completion slipping through the fence would look like the
+ * current attempt's; the fence itself is proven by test/sql/weft/reliability-races.test.ts.
  */
 import { parseArgs } from 'node:util';
 import { connect, type Sql } from '../src/db/connection.js';
