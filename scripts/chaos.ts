@@ -115,7 +115,7 @@ function options(argv: string[]): ChaosOptions {
     orchestrators: Math.floor(num(values.orchestrators, 'orchestrators', long ? 4 : 3)),
     workers: Math.floor(num(values.workers, 'workers', long ? 6 : 3)),
     restarts: Math.max(1, Math.floor(minutes / 4)),
-    drainMs: long ? 300_000 : 120_000,
+    drainMs: long ? 300_000 : 180_000,
     keep: values.keep === true,
     logs: values.logs,
   };
