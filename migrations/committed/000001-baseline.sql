@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:154e506a0344e6b8dcf977112299f38bccc79659
+--! Hash: sha1:82280cc0de68236a077b03b72a4503ad4271c765
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -1741,7 +1741,10 @@ $$;
 -- Purpose : cancels a task: nothing more starts; it moves to finalizing with a cancellation
 --           marker, and the finalizer ends it as cancelled (pending/queued steps cancelled, their
 --           messages deleted). Workers running its steps learn it from weft.heartbeat_step
---           (carry_on = false) and their late results are rejected. Cascades to child tasks.
+--           (carry_on = false). A result reported before the orchestrator
+--           finalizes the task is still recorded on its step (it did run), but starts nothing
+--           more; after finalization the step is cancelled and late results are rejected. The
+--           task ends cancelled either way. Cascades to child tasks.
 --           Idempotent: cancelling a finished or already cancelling task returns its state.
 -- Callers : `weft task cancel`, the TS client, the API, SQL users.
 -- Locks   : the task row (and each child task's, recursively).

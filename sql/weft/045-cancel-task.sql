@@ -3,7 +3,10 @@
 -- Purpose : cancels a task: nothing more starts; it moves to finalizing with a cancellation
 --           marker, and the finalizer ends it as cancelled (pending/queued steps cancelled, their
 --           messages deleted). Workers running its steps learn it from weft.heartbeat_step
---           (carry_on = false) and their late results are rejected. Cascades to child tasks.
+--           (carry_on = false). A result reported before the orchestrator
+--           finalizes the task is still recorded on its step (it did run), but starts nothing
+--           more; after finalization the step is cancelled and late results are rejected. The
+--           task ends cancelled either way. Cascades to child tasks.
 --           Idempotent: cancelling a finished or already cancelling task returns its state.
 -- Callers : `weft task cancel`, the TS client, the API, SQL users.
 -- Locks   : the task row (and each child task's, recursively).
