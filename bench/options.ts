@@ -75,7 +75,7 @@ export const FULL_SIZES: Sizes = {
   memoryIdleMs: 10_000,
   growthTasks: 10_000,
   budgetMs: 60_000,
-  pollMs: 100,
+  pollMs: 500,
 };
 
 export const QUICK_SIZES: Sizes = {
