@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:82280cc0de68236a077b03b72a4503ad4271c765
+--! Hash: sha1:5314ac5788e8d28ed976c1c1f8da76af20a5f7fb
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -196,6 +196,7 @@ create table weft.workflow_steps (
   args jsonb not null default '{}',
   retry jsonb not null,
   timeout_ms integer,
+  heartbeat_ms integer,
   compensate text,
   primary key (workflow_id, name)
 );
@@ -270,6 +271,7 @@ create table weft.steps (
   max_attempts integer not null,
   retry jsonb not null,
   timeout_ms integer,
+  heartbeat_ms integer,
   compensate text,
   pending_parents integer not null,
   result jsonb,
@@ -314,7 +316,9 @@ create table weft.transitions (
   processor_id text,
   attempt integer,
   details jsonb,
-  created_at timestamptz not null default now()
+  -- the moment of the change (not the transaction start), so changes made in one transaction
+  -- and timers measured against them read true
+  created_at timestamptz not null default clock_timestamp()
 );
 comment on table weft.transitions is 'Every state change of a task or step: from, to, why (reason), who (processor_id), attempt, when.';
 create index transitions_task_idx on weft.transitions (task_id, transition_id);
@@ -525,7 +529,7 @@ declare
   v_dep jsonb;
   v_deps text[];
   v_key text;
-  v_step_keys text[] := array['name', 'handler', 'args', 'depends_on', 'retry', 'timeout_ms', 'compensate', 'description'];
+  v_step_keys text[] := array['name', 'handler', 'args', 'depends_on', 'retry', 'timeout_ms', 'heartbeat_ms', 'compensate', 'description'];
   v_top_keys text[] := array['namespace', 'name', 'version', 'description', 'steps'];
   v_edges text[][] := '{}';
   v_remaining text[];
@@ -607,6 +611,12 @@ begin
             or (v_step ->> 'timeout_ms')::numeric > 2147483647 or (v_step ->> 'timeout_ms')::numeric <> pg_catalog.trunc((v_step ->> 'timeout_ms')::numeric)) then
       raise exception 'step "%": timeout_ms must be a positive whole number of milliseconds, got %', v_name, v_step -> 'timeout_ms' using errcode = 'WF003';
     end if;
+    if v_step ? 'heartbeat_ms' and pg_catalog.jsonb_typeof(v_step -> 'heartbeat_ms') <> 'null'
+       and (pg_catalog.jsonb_typeof(v_step -> 'heartbeat_ms') <> 'number' or (v_step ->> 'heartbeat_ms')::numeric < 1000
+            or (v_step ->> 'heartbeat_ms')::numeric > 3600000 or (v_step ->> 'heartbeat_ms')::numeric <> pg_catalog.trunc((v_step ->> 'heartbeat_ms')::numeric)) then
+      raise exception 'step "%": heartbeat_ms must be a whole number of milliseconds from 1000 to 3600000, got %', v_name, v_step -> 'heartbeat_ms'
+        using errcode = 'WF003', hint = 'The lease of an attempt is three heartbeats: a worker that misses three is taken for dead.';
+    end if;
     if v_step ? 'depends_on' and pg_catalog.jsonb_typeof(v_step -> 'depends_on') not in ('array', 'null') then
       raise exception 'step "%": depends_on must be an array of step names, got %', v_name, v_step -> 'depends_on' using errcode = 'WF003';
     end if;
@@ -639,6 +649,7 @@ begin
       'depends_on', pg_catalog.to_jsonb(v_deps),
       'retry', weft._normalize_retry(v_step -> 'retry', v_name),
       'timeout_ms', coalesce(v_step -> 'timeout_ms', 'null'::jsonb),
+      'heartbeat_ms', coalesce(v_step -> 'heartbeat_ms', 'null'::jsonb),
       'compensate', coalesce(v_step -> 'compensate', 'null'::jsonb),
       'description', coalesce(v_step -> 'description', 'null'::jsonb)));
   end loop;
@@ -756,9 +767,9 @@ begin
   values (v_def ->> 'namespace', v_def ->> 'name', v_def ->> 'version', v_def ->> 'description', v_def, v_hash)
   returning workflow_id into v_workflow_id;
 
-  insert into weft.workflow_steps (workflow_id, name, position, handler, args, retry, timeout_ms, compensate)
+  insert into weft.workflow_steps (workflow_id, name, position, handler, args, retry, timeout_ms, heartbeat_ms, compensate)
   select v_workflow_id, s ->> 'name', (o - 1)::integer, s ->> 'handler', s -> 'args', s -> 'retry',
-         (s ->> 'timeout_ms')::integer, s ->> 'compensate'
+         (s ->> 'timeout_ms')::integer, (s ->> 'heartbeat_ms')::integer, s ->> 'compensate'
   from pg_catalog.jsonb_array_elements(v_def -> 'steps') with ordinality as t (s, o);
 
   insert into weft.workflow_edges (workflow_id, parent, child)
@@ -801,7 +812,7 @@ begin
     execute pg_catalog.format($sql$
       with picked as (
         select s.step_id, s.task_id, s.name, s.handler, s.args, s.attempt + 1 as attempt, s.max_attempts,
-               s.timeout_ms, s.checkpoint, s.state, t.context, t.priority, t.workflow_id, w.name as workflow_name,
+               s.timeout_ms, s.heartbeat_ms, s.checkpoint, s.state, t.context, t.priority, t.workflow_id, w.name as workflow_name,
                w.version as workflow_version, t.namespace, s.position, s.kind, s.compensates,
                case when s.timeout_ms is null then null else weft.now() + s.timeout_ms * interval '1 millisecond' end as deadline_at
         from weft.steps s
@@ -841,6 +852,7 @@ begin
             from weft.steps o where o.step_id = p.compensates),
           'checkpoint', p.checkpoint,
           'timeout_ms', p.timeout_ms,
+          'heartbeat_ms', p.heartbeat_ms,
           'deadline', p.deadline_at)
         from picked p
         order by p.priority, p.task_id, p.position
@@ -990,9 +1002,9 @@ begin
       using errcode = 'WF009', hint = 'Use a new key for a new request; the same key returns the same task only for the identical request.';
   end if;
 
-  insert into weft.steps (task_id, name, position, handler, args, max_attempts, retry, timeout_ms, compensate, pending_parents)
+  insert into weft.steps (task_id, name, position, handler, args, max_attempts, retry, timeout_ms, heartbeat_ms, compensate, pending_parents)
   select v_task_id, ws.name, ws.position, ws.handler, ws.args, (ws.retry ->> 'max_attempts')::integer, ws.retry,
-         ws.timeout_ms, ws.compensate,
+         ws.timeout_ms, ws.heartbeat_ms, ws.compensate,
          (select pg_catalog.count(*) from weft.workflow_edges e where e.workflow_id = ws.workflow_id and e.child = ws.name)::integer
   from weft.workflow_steps ws
   where ws.workflow_id = v_workflow_id;
@@ -1247,7 +1259,8 @@ begin
     where s.step_id = _apply_step_failure.step_id;
     insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id, attempt, details)
     values ('step', task_id, step_id, 'enqueued', 'waiting_retry', reason, processor_id, attempt,
-            pg_catalog.jsonb_build_object('error', error, 'retryable', true, 'delay_ms', v_delay));
+            pg_catalog.jsonb_build_object('error', error, 'retryable', true, 'delay_ms', v_delay,
+                                          'ready_at', weft.now() + v_delay * interval '1 millisecond'));
     perform pg_catalog.pg_notify('weft_orchestrator', 'timer');
     return row('applied', 'retry_scheduled', step_id, 'waiting_retry'::weft.step_state, attempt, task_id, v_step.task_state)::weft.step_report;
   end if;
@@ -2055,9 +2068,9 @@ begin
     union
     select r.ancestor, e.child from reach r join weft.workflow_edges e on e.workflow_id = v_workflow_id and e.parent = r.descendant
   ), created as (
-    insert into weft.steps (task_id, name, position, kind, compensates, handler, args, max_attempts, retry, timeout_ms, pending_parents)
+    insert into weft.steps (task_id, name, position, kind, compensates, handler, args, max_attempts, retry, timeout_ms, heartbeat_ms, pending_parents)
     select s.task_id, 'compensate:' || s.name, 100000 + s.position, 'compensation', s.step_id, s.compensate, s.args,
-           s.max_attempts, s.retry, s.timeout_ms,
+           s.max_attempts, s.retry, s.timeout_ms, s.heartbeat_ms,
            (select pg_catalog.count(*) from reach r join compensable c on c.name = r.descendant where r.ancestor = s.name)::integer
     from weft.steps s join compensable c on c.step_id = s.step_id
     returning step_id, compensates

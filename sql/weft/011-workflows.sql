@@ -22,6 +22,7 @@ create table weft.workflow_steps (
   args jsonb not null default '{}',
   retry jsonb not null,
   timeout_ms integer,
+  heartbeat_ms integer,
   compensate text,
   primary key (workflow_id, name)
 );

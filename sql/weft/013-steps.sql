@@ -18,6 +18,7 @@ create table weft.steps (
   max_attempts integer not null,
   retry jsonb not null,
   timeout_ms integer,
+  heartbeat_ms integer,
   compensate text,
   pending_parents integer not null,
   result jsonb,

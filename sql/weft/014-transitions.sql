@@ -10,7 +10,9 @@ create table weft.transitions (
   processor_id text,
   attempt integer,
   details jsonb,
-  created_at timestamptz not null default now()
+  -- the moment of the change (not the transaction start), so changes made in one transaction
+  -- and timers measured against them read true
+  created_at timestamptz not null default clock_timestamp()
 );
 comment on table weft.transitions is 'Every state change of a task or step: from, to, why (reason), who (processor_id), attempt, when.';
 create index transitions_task_idx on weft.transitions (task_id, transition_id);

@@ -21,7 +21,7 @@ declare
   v_dep jsonb;
   v_deps text[];
   v_key text;
-  v_step_keys text[] := array['name', 'handler', 'args', 'depends_on', 'retry', 'timeout_ms', 'compensate', 'description'];
+  v_step_keys text[] := array['name', 'handler', 'args', 'depends_on', 'retry', 'timeout_ms', 'heartbeat_ms', 'compensate', 'description'];
   v_top_keys text[] := array['namespace', 'name', 'version', 'description', 'steps'];
   v_edges text[][] := '{}';
   v_remaining text[];
@@ -103,6 +103,12 @@ begin
             or (v_step ->> 'timeout_ms')::numeric > 2147483647 or (v_step ->> 'timeout_ms')::numeric <> pg_catalog.trunc((v_step ->> 'timeout_ms')::numeric)) then
       raise exception 'step "%": timeout_ms must be a positive whole number of milliseconds, got %', v_name, v_step -> 'timeout_ms' using errcode = 'WF003';
     end if;
+    if v_step ? 'heartbeat_ms' and pg_catalog.jsonb_typeof(v_step -> 'heartbeat_ms') <> 'null'
+       and (pg_catalog.jsonb_typeof(v_step -> 'heartbeat_ms') <> 'number' or (v_step ->> 'heartbeat_ms')::numeric < 1000
+            or (v_step ->> 'heartbeat_ms')::numeric > 3600000 or (v_step ->> 'heartbeat_ms')::numeric <> pg_catalog.trunc((v_step ->> 'heartbeat_ms')::numeric)) then
+      raise exception 'step "%": heartbeat_ms must be a whole number of milliseconds from 1000 to 3600000, got %', v_name, v_step -> 'heartbeat_ms'
+        using errcode = 'WF003', hint = 'The lease of an attempt is three heartbeats: a worker that misses three is taken for dead.';
+    end if;
     if v_step ? 'depends_on' and pg_catalog.jsonb_typeof(v_step -> 'depends_on') not in ('array', 'null') then
       raise exception 'step "%": depends_on must be an array of step names, got %', v_name, v_step -> 'depends_on' using errcode = 'WF003';
     end if;
@@ -135,6 +141,7 @@ begin
       'depends_on', pg_catalog.to_jsonb(v_deps),
       'retry', weft._normalize_retry(v_step -> 'retry', v_name),
       'timeout_ms', coalesce(v_step -> 'timeout_ms', 'null'::jsonb),
+      'heartbeat_ms', coalesce(v_step -> 'heartbeat_ms', 'null'::jsonb),
       'compensate', coalesce(v_step -> 'compensate', 'null'::jsonb),
       'description', coalesce(v_step -> 'description', 'null'::jsonb)));
   end loop;

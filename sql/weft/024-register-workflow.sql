@@ -40,9 +40,9 @@ begin
   values (v_def ->> 'namespace', v_def ->> 'name', v_def ->> 'version', v_def ->> 'description', v_def, v_hash)
   returning workflow_id into v_workflow_id;
 
-  insert into weft.workflow_steps (workflow_id, name, position, handler, args, retry, timeout_ms, compensate)
+  insert into weft.workflow_steps (workflow_id, name, position, handler, args, retry, timeout_ms, heartbeat_ms, compensate)
   select v_workflow_id, s ->> 'name', (o - 1)::integer, s ->> 'handler', s -> 'args', s -> 'retry',
-         (s ->> 'timeout_ms')::integer, s ->> 'compensate'
+         (s ->> 'timeout_ms')::integer, (s ->> 'heartbeat_ms')::integer, s ->> 'compensate'
   from pg_catalog.jsonb_array_elements(v_def -> 'steps') with ordinality as t (s, o);
 
   insert into weft.workflow_edges (workflow_id, parent, child)

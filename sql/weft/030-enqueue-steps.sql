@@ -28,7 +28,7 @@ begin
     execute pg_catalog.format($sql$
       with picked as (
         select s.step_id, s.task_id, s.name, s.handler, s.args, s.attempt + 1 as attempt, s.max_attempts,
-               s.timeout_ms, s.checkpoint, s.state, t.context, t.priority, t.workflow_id, w.name as workflow_name,
+               s.timeout_ms, s.heartbeat_ms, s.checkpoint, s.state, t.context, t.priority, t.workflow_id, w.name as workflow_name,
                w.version as workflow_version, t.namespace, s.position, s.kind, s.compensates,
                case when s.timeout_ms is null then null else weft.now() + s.timeout_ms * interval '1 millisecond' end as deadline_at
         from weft.steps s
@@ -68,6 +68,7 @@ begin
             from weft.steps o where o.step_id = p.compensates),
           'checkpoint', p.checkpoint,
           'timeout_ms', p.timeout_ms,
+          'heartbeat_ms', p.heartbeat_ms,
           'deadline', p.deadline_at)
         from picked p
         order by p.priority, p.task_id, p.position

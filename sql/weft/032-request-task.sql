@@ -90,9 +90,9 @@ begin
       using errcode = 'WF009', hint = 'Use a new key for a new request; the same key returns the same task only for the identical request.';
   end if;
 
-  insert into weft.steps (task_id, name, position, handler, args, max_attempts, retry, timeout_ms, compensate, pending_parents)
+  insert into weft.steps (task_id, name, position, handler, args, max_attempts, retry, timeout_ms, heartbeat_ms, compensate, pending_parents)
   select v_task_id, ws.name, ws.position, ws.handler, ws.args, (ws.retry ->> 'max_attempts')::integer, ws.retry,
-         ws.timeout_ms, ws.compensate,
+         ws.timeout_ms, ws.heartbeat_ms, ws.compensate,
          (select pg_catalog.count(*) from weft.workflow_edges e where e.workflow_id = ws.workflow_id and e.child = ws.name)::integer
   from weft.workflow_steps ws
   where ws.workflow_id = v_workflow_id;

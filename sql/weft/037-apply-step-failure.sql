@@ -46,7 +46,8 @@ begin
     where s.step_id = _apply_step_failure.step_id;
     insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id, attempt, details)
     values ('step', task_id, step_id, 'enqueued', 'waiting_retry', reason, processor_id, attempt,
-            pg_catalog.jsonb_build_object('error', error, 'retryable', true, 'delay_ms', v_delay));
+            pg_catalog.jsonb_build_object('error', error, 'retryable', true, 'delay_ms', v_delay,
+                                          'ready_at', weft.now() + v_delay * interval '1 millisecond'));
     perform pg_catalog.pg_notify('weft_orchestrator', 'timer');
     return row('applied', 'retry_scheduled', step_id, 'waiting_retry'::weft.step_state, attempt, task_id, v_step.task_state)::weft.step_report;
   end if;

@@ -32,9 +32,9 @@ begin
     union
     select r.ancestor, e.child from reach r join weft.workflow_edges e on e.workflow_id = v_workflow_id and e.parent = r.descendant
   ), created as (
-    insert into weft.steps (task_id, name, position, kind, compensates, handler, args, max_attempts, retry, timeout_ms, pending_parents)
+    insert into weft.steps (task_id, name, position, kind, compensates, handler, args, max_attempts, retry, timeout_ms, heartbeat_ms, pending_parents)
     select s.task_id, 'compensate:' || s.name, 100000 + s.position, 'compensation', s.step_id, s.compensate, s.args,
-           s.max_attempts, s.retry, s.timeout_ms,
+           s.max_attempts, s.retry, s.timeout_ms, s.heartbeat_ms,
            (select pg_catalog.count(*) from reach r join compensable c on c.name = r.descendant where r.ancestor = s.name)::integer
     from weft.steps s join compensable c on c.step_id = s.step_id
     returning step_id, compensates

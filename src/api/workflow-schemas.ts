@@ -19,6 +19,7 @@ export const StepDefinitionSchema = z
           'A preset (none, aggressive, standard, conservative) or {strategy: fixed|linear|exponential|random, base_ms, multiplier, max_ms, jitter, max_attempts, retry_on, dont_retry_on}.',
       }),
     timeout_ms: z.number().optional(),
+    heartbeat_ms: z.number().optional().openapi({ description: 'Heartbeat period of the step (ms); its lease is three beats.' }),
     compensate: z.string().optional(),
     description: z.string().optional(),
   })

@@ -26,6 +26,8 @@ export const stepMessageSchema = z.object({
     .optional(),
   checkpoint: z.unknown().optional(),
   timeout_ms: z.number().int().nullable().optional(),
+  /** The step's own heartbeat period (its lease is three of them); null: the worker's default. */
+  heartbeat_ms: z.number().int().positive().nullable().optional(),
   deadline: z.string().nullable().optional(),
 });
 

@@ -225,13 +225,22 @@ export class Worker {
       }
     };
     let progress: { percent: number; message?: string } | null = null;
+    // The step's own heartbeat period when its definition sets heartbeat_ms (lease = 3 beats),
+    // else the worker's; a step lease longer than the read's is set at once.
+    const beatMs = m.heartbeat_ms ?? this.heartbeatMs;
+    const leaseS = m.heartbeat_ms ? Math.ceil((3 * m.heartbeat_ms) / 1000) : this.vt;
+    if (leaseS !== this.vt) {
+      await heartbeatStep(this.sql, m.step_id, m.attempt, leaseS, null).catch((err: unknown) =>
+        log.warn({ err: coerceError(err) }, 'could not set the step lease'),
+      );
+    }
     const heartbeat = setInterval(() => {
-      heartbeatStep(this.sql, m.step_id, m.attempt, this.vt, progress)
+      heartbeatStep(this.sql, m.step_id, m.attempt, leaseS, progress)
         .then((a) => {
           if (!a.carry_on) abort(a.reason);
         })
         .catch((err: unknown) => log.warn({ err: coerceError(err) }, 'heartbeat failed'));
-    }, this.heartbeatMs);
+    }, beatMs);
     const deadline = m.deadline ? new Date(m.deadline) : null;
     const deadlineTimer = deadline ? setTimeout(() => abort('deadline'), Math.max(0, deadline.getTime() - Date.now())) : undefined;
     const ctx: StepContext = {
@@ -257,7 +266,7 @@ export class Worker {
       },
       progress: async (percent: number, message?: string) => {
         progress = message === undefined ? { percent } : { percent, message };
-        const a = await heartbeatStep(this.sql, m.step_id, m.attempt, this.vt, progress);
+        const a = await heartbeatStep(this.sql, m.step_id, m.attempt, leaseS, progress);
         if (!a.carry_on) abort(a.reason);
       },
       requestChildTask: (input) =>

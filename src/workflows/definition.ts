@@ -28,6 +28,8 @@ export interface StepDefinition {
   depends_on?: string[];
   retry?: RetryPolicy | 'none' | 'aggressive' | 'standard' | 'conservative';
   timeout_ms?: number;
+  /** Heartbeat period of this step's attempts (ms); the lease is three beats. Default: the worker's. */
+  heartbeat_ms?: number;
   compensate?: string;
   description?: string;
 }
@@ -106,6 +108,7 @@ interface StepOptions<Deps extends string> {
   args?: Record<string, unknown>;
   retry?: StepDefinition['retry'];
   timeoutMs?: number;
+  heartbeatMs?: number;
   compensate?: string;
   description?: string;
 }
@@ -132,6 +135,7 @@ export class WorkflowBuilder<Names extends string = never> {
     if (options.args) step.args = options.args;
     if (options.retry) step.retry = options.retry;
     if (options.timeoutMs !== undefined) step.timeout_ms = options.timeoutMs;
+    if (options.heartbeatMs !== undefined) step.heartbeat_ms = options.heartbeatMs;
     if (options.compensate) step.compensate = options.compensate;
     if (options.description) step.description = options.description;
     this.steps.push(step);

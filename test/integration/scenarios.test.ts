@@ -40,12 +40,17 @@ describe('acceptance scenarios, 1 orchestrator + 1 worker', () => {
   it('waits the retry backoff before each new attempt (retry_then_succeed: >= 200 ms, then >= 400 ms)', async () => {
     const taskId = await weft.requestTask({ namespace: 'math', workflow: 'retry_then_succeed', context: { n: 4 } });
     await weft.waitForTask(taskId);
-    const rows = await db.sql<{ to_state: string; attempt: number; created_at: Date }[]>`
-      select tr.to_state, tr.attempt, tr.created_at from weft.transitions tr join weft.steps s on s.step_id = tr.step_id
+    const rows = await db.sql<{ to_state: string; attempt: number; created_at: Date; delay_ms: number | null; ready_at: string | null }[]>`
+      select tr.to_state, tr.attempt, tr.created_at, (tr.details ->> 'delay_ms')::int as delay_ms, tr.details ->> 'ready_at' as ready_at
+      from weft.transitions tr join weft.steps s on s.step_id = tr.step_id
       where s.task_id = ${taskId} and s.name = 'flaky' order by tr.transition_id`;
-    const failedAt = (a: number) => rows.find((r) => r.to_state === 'waiting_retry' && r.attempt === a)!.created_at.getTime();
+    const failed = (a: number) => rows.find((r) => r.to_state === 'waiting_retry' && r.attempt === a)!;
     const enqueuedAt = (a: number) => rows.find((r) => r.to_state === 'enqueued' && r.attempt === a)!.created_at.getTime();
-    expect(enqueuedAt(2) - failedAt(1)).toBeGreaterThanOrEqual(200);
-    expect(enqueuedAt(3) - failedAt(2)).toBeGreaterThanOrEqual(400);
+    // exponential, base 200 ms, no jitter: 200 ms after the first failure, 400 ms after the second
+    expect(failed(1).delay_ms).toBe(200);
+    expect(failed(2).delay_ms).toBe(400);
+    // and no attempt was enqueued before its backoff had elapsed
+    expect(enqueuedAt(2)).toBeGreaterThanOrEqual(new Date(failed(1).ready_at!).getTime());
+    expect(enqueuedAt(3)).toBeGreaterThanOrEqual(new Date(failed(2).ready_at!).getTime());
   });
 });

@@ -90,7 +90,7 @@ describe('weft.fail_step schedules a retry with the policy backoff', () => {
     expect(s.error).toEqual({ message: 'disk full', code: 'ENOSPC' });
     const [tr] = await db.sql<{ reason: string; details: Record<string, unknown> }[]>`
       select reason, details from weft.transitions where step_id = ${s.step_id}::uuid and to_state = 'waiting_retry'`;
-    expect(tr).toEqual({ reason: 'failed', details: { error: { message: 'disk full', code: 'ENOSPC' }, retryable: true, delay_ms: 1000 } });
+    expect(tr).toEqual({ reason: 'failed', details: { error: { message: 'disk full', code: 'ENOSPC' }, retryable: true, delay_ms: 1000, ready_at: expect.any(String) } });
   });
 
   it('turns a bare string error into {message}', async () => {

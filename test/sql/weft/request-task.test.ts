@@ -64,6 +64,7 @@ describe('weft.request_task creates and starts a task', () => {
       compensates: null,
       checkpoint: null,
       timeout_ms: null,
+      heartbeat_ms: null,
       deadline: null,
     });
     expect(start.state).toBe('enqueued');

@@ -114,3 +114,14 @@ describe('weft.dead_letter_message on a live step message', () => {
     expect(id).toBeTruthy();
   });
 });
+
+describe('per-step heartbeat (heartbeat_ms)', () => {
+  it('is validated, stored and carried by the step message', async () => {
+    await expect(db.sql`select weft.register_workflow(${db.sql.json({ namespace: 'stall', name: 'badbeat', version: '1', steps: [{ name: 'a', handler: 'h', heartbeat_ms: 10 }] })})`)
+      .rejects.toMatchObject({ code: 'WF003', message: expect.stringContaining('heartbeat_ms') });
+    await db.sql`select weft.register_workflow(${db.sql.json({ namespace: 'stall', name: 'beat', version: '1', steps: [{ name: 'a', handler: 'h', heartbeat_ms: 5000 }] })})`;
+    const id = (await db.sql<{ id: string }[]>`select weft.request_task('stall', 'beat') as id`)[0]!.id;
+    const [m] = await db.sql`select message -> 'heartbeat_ms' as hb from pgmq.q_stall where message ->> 'task_id' = ${id}`;
+    expect(m!.hb).toBe(5000);
+  });
+});
