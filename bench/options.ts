@@ -73,7 +73,7 @@ export const FULL_SIZES: Sizes = {
   scaleBurstTasks: 2_000,
   idleWindowMs: 20_000,
   memoryIdleMs: 10_000,
-  growthTasks: 10_000,
+  growthTasks: 1_000,
   budgetMs: 60_000,
   pollMs: 500,
 };

@@ -104,7 +104,12 @@ function cellOf(results: WorkloadResult[], row: Row): Cell {
   if (parts.length === 0) return { text: '', value: null };
   const bad = parts.find((p) => p.status !== 'ok');
   if (bad) {
-    if (bad.status === 'timeout') return { text: `timeout (${fmt(bad.figures.partial_per_s ?? Number.NaN, '/s')}/s)`, value: null };
+    if (bad.status === 'timeout') {
+      if (row.unit === 'ms') return { text: 'timeout', value: null };
+      const steps = row.unit === 'steps/s';
+      const partial = steps ? bad.figures.partial_steps_per_s : bad.figures.partial_per_s;
+      return { text: partial === undefined ? 'timeout' : `timeout: ${fmt(partial, '/s')} ${steps ? 'steps' : 'tasks'}/s`, value: null };
+    }
     return { text: bad.status === 'failed' ? 'FAILED' : bad.status, value: null };
   }
   const s = spread(parts.map((p) => p.figures[row.key]!));

@@ -97,15 +97,29 @@ export function startOf(record: TaskRecord): number {
   return minOf([...record.steps.values()].map((s) => s.s));
 }
 
-/** A part that ran out of time: what finished, at what rate, and nothing verified. */
-export function timeoutPart(part: string, finished: number, count: number, elapsedMs: number): PartResult {
+/**
+ * A part that ran out of time: the tasks that did finish are verified (a wrong one still fails
+ * the part) and timed from their own timestamps (tasks/s); then the workers are stopped and
+ * the rest of the work is thrown away so that it does not burden the next measurement.
+ */
+export async function timeoutPart(adapter: SystemAdapter, spec: ShapeSpec, part: string, keys: number[], elapsedMs: number): Promise<PartResult> {
+  const all = await adapter.collect(spec.shape, keys);
+  const done = new Map([...all].filter(([, r]) => r.state === 'complete'));
+  const verdict = verifyTasks(spec, [...done.keys()], done, await adapter.systemProblems(spec.shape));
+  await adapter.stopWorkers();
+  await adapter.discardPending();
+  const recs = [...done.values()];
+  const span = maxOf(recs.map((r) => finishOf(spec, r))) - minOf(recs.map(startOf));
   return {
     part,
-    status: 'timeout',
-    figures: { partial_per_s: rate(finished, elapsedMs) },
+    status: verdict.ok ? 'timeout' : 'failed',
+    figures: {
+      partial_per_s: recs.length > 1 ? rate(recs.length, span) : rate(recs.length, elapsedMs),
+      partial_steps_per_s: recs.length > 1 ? rate(recs.length * spec.steps.length, span) : rate(recs.length * spec.steps.length, elapsedMs),
+    },
     distributions: {},
-    verification: null,
-    note: `${finished} of ${count} tasks finished within the ${Math.round(elapsedMs / 1000)} s budget`,
+    verification: verdict,
+    note: `${done.size} of ${keys.length} tasks finished within the ${Math.round(elapsedMs / 1000)} s budget (those ${done.size} verified)`,
   };
 }
 
@@ -149,11 +163,7 @@ export async function runBurst(
     const t0 = nowMs();
     await requestBurst(adapter, shape, keys);
     const wait = await waitFinished(adapter, shape, base, count, ctx);
-    if (!wait.done) {
-      await adapter.stopWorkers();
-      await adapter.discardPending();
-      return { part: timeoutPart(`${shape} burst`, wait.finished, count, wait.elapsedMs), records: new Map() };
-    }
+    if (!wait.done) return { part: await timeoutPart(adapter, spec, `${shape} burst`, keys, wait.elapsedMs), records: new Map() };
     const { records, verdict } = await collectAndVerify(adapter, spec, keys);
     const finishes = [...records.values()].map((r) => finishOf(spec, r));
     const last = maxOf(finishes);

@@ -17,11 +17,7 @@ async function processPass(adapter: SystemAdapter, ctx: WorkloadContext, keys: n
   await adapter.startWorkers(concurrency);
   try {
     const wait = await waitFinished(adapter, 'one', base, keys.length, ctx);
-    if (!wait.done) {
-      await adapter.stopWorkers();
-      await adapter.discardPending();
-      return timeoutPart(part, wait.finished, keys.length, wait.elapsedMs);
-    }
+    if (!wait.done) return await timeoutPart(adapter, spec, part, keys, wait.elapsedMs);
     const { records, verdict } = await collectAndVerify(adapter, spec, keys);
     const recs = [...records.values()];
     const first = minOf(recs.map(startOf));
