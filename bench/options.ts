@@ -22,9 +22,9 @@ export interface Sizes {
   w1Tasks: number;
   /** W1: worker concurrency for the first and the second processing pass. */
   w1Concurrency: [number, number];
-  /** W2: latency samples, and the gap between two requests (ms). */
+  /** W2: latency samples, and the pause between one sample's completion and the next request (ms). */
   w2Samples: number;
-  w2SpacingMs: number;
+  w2PauseMs: number;
   /** W3: diamond tasks in one burst. */
   w3Tasks: number;
   /** W4: chain tasks and steps per chain. */
@@ -58,7 +58,7 @@ export const FULL_SIZES: Sizes = {
   w1Tasks: 20_000,
   w1Concurrency: [10, 50],
   w2Samples: 300,
-  w2SpacingMs: 100,
+  w2PauseMs: 20,
   w3Tasks: 2_000,
   w4Tasks: 200,
   w4Steps: 20,
@@ -82,7 +82,7 @@ export const QUICK_SIZES: Sizes = {
   w1Tasks: 100,
   w1Concurrency: [10, 50],
   w2Samples: 20,
-  w2SpacingMs: 20,
+  w2PauseMs: 5,
   w3Tasks: 30,
   w4Tasks: 5,
   w4Steps: 20,

@@ -204,8 +204,10 @@ export class WeftAdapter implements SystemAdapter {
       select (t.context ->> 'k')::int as k, t.state::text as state,
              extract(epoch from t.finished_at)::float8 * 1000 as finished_ms,
              s.name, s.result, s.attempt
-      from weft.tasks t join weft.steps s on s.task_id = t.task_id
-      where t.workflow_id = ${this.workflowId(shape)} and (t.context ->> 'k')::int = any(${keys}::int[]) and s.kind = 'step'`;
+      from unnest(${keys}::int[]) as wanted(k)
+      join weft.tasks t on (t.context ->> 'k')::int = wanted.k
+      join weft.steps s on s.task_id = t.task_id
+      where t.workflow_id = ${this.workflowId(shape)} and s.kind = 'step'`;
     return toRecords(rows);
   }
 

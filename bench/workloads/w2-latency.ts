@@ -1,11 +1,13 @@
 /**
- * W2 — latency at idle. Workers run (and are warmed up by a few tasks); single-step tasks are
- * requested one at a time at a fixed low rate (one every `w2SpacingMs`, far below any system's
- * capacity, so no backlog forms). For each request:
+ * W2 — latency at idle. Workers run (warmed up by a few tasks); single-step tasks are requested
+ * one at a time, each after the previous one has finished and a short pause (`w2PauseMs`), so
+ * there is never a backlog. For each request:
  *   request → step start    = the handler's start − the moment before the request call;
- *   request → task complete = the moment the requester observed the task finished − the same.
- * "Observed" means the same for every system: the requester polls the system's own record of
- * the task every millisecond (a primary-key lookup), so the figure includes ≤ ~1 ms of polling.
+ *   request → task complete = the moment the requester saw the task finished − the same.
+ * "Saw" means the same for every system: the requester polls the system's own record of the
+ * task every millisecond (a primary-key lookup), so the figure includes ≤ ~1 ms of polling.
+ * Systems that poll slowly get two time budgets; if fewer than all samples are taken, the
+ * figures cover those taken (at least MIN_SAMPLES, else the part times out).
  */
 import { nowMs } from '../shapes.js';
 import { distribution } from '../stats.js';
@@ -13,6 +15,7 @@ import { sleep, type SystemAdapter } from '../system.js';
 import { collectAndVerify, waitFinished, type PartResult, type WorkloadContext } from './common.js';
 
 const WARM_UP = 5;
+const MIN_SAMPLES = 30;
 
 /** Runs W2: one part with both distributions. */
 export async function runW2(adapter: SystemAdapter, ctx: WorkloadContext): Promise<PartResult[]> {
@@ -29,38 +32,27 @@ export async function runW2(adapter: SystemAdapter, ctx: WorkloadContext): Promi
     const keys = ctx.keys(n);
     const requestedAt = new Map<number, number>();
     const observedAt = new Map<number, number>();
-    const outstanding = new Map<string, number>(); // handle → key
-    let sending = true;
-    const deadline = Date.now() + ctx.sizes.budgetMs;
-
-    const poller = (async () => {
-      while ((sending || outstanding.size > 0) && Date.now() < deadline) {
-        if (outstanding.size > 0) {
-          const done = await adapter.finishedHandles([...outstanding.keys()]);
-          const at = nowMs();
-          for (const h of done) {
-            observedAt.set(outstanding.get(h)!, at);
-            outstanding.delete(h);
-          }
+    const deadline = Date.now() + 2 * ctx.sizes.budgetMs;
+    let pending: number | undefined;
+    for (const k of keys) {
+      if (Date.now() > deadline || ctx.signal?.aborted) break;
+      requestedAt.set(k, nowMs());
+      const [handle] = await adapter.requestEach('one', [k]);
+      pending = k;
+      while (Date.now() < deadline) {
+        const done = await adapter.finishedHandles([handle!]);
+        if (done.size > 0) {
+          observedAt.set(k, nowMs());
+          pending = undefined;
+          break;
         }
         await sleep(1);
       }
-    })();
-
-    const start = nowMs();
-    for (let i = 0; i < n && Date.now() < deadline && !ctx.signal?.aborted; i++) {
-      const slot = start + i * ctx.sizes.w2SpacingMs;
-      const wait = slot - nowMs();
-      if (wait > 0) await sleep(wait);
-      const k = keys[i]!;
-      requestedAt.set(k, nowMs());
-      const [handle] = await adapter.requestEach('one', [k]);
-      outstanding.set(handle!, k);
+      if (pending !== undefined) break;
+      await sleep(ctx.sizes.w2PauseMs);
     }
-    sending = false;
-    await poller;
-
-    if (observedAt.size < n) {
+    const sampled = keys.filter((k) => observedAt.has(k));
+    if (sampled.length < Math.min(n, MIN_SAMPLES)) {
       await adapter.stopWorkers();
       await adapter.discardPending();
       return [{
@@ -69,13 +61,17 @@ export async function runW2(adapter: SystemAdapter, ctx: WorkloadContext): Promi
         figures: {},
         distributions: {},
         verification: null,
-        note: `${observedAt.size} of ${n} samples completed within the ${Math.round(ctx.sizes.budgetMs / 1000)} s budget`,
+        note: `${sampled.length} of ${n} samples within ${Math.round((2 * ctx.sizes.budgetMs) / 1000)} s`,
       }];
     }
-    const { records, verdict } = await collectAndVerify(adapter, spec, keys);
+    if (pending !== undefined) {
+      await adapter.stopWorkers();
+      await adapter.discardPending();
+    }
+    const { records, verdict } = await collectAndVerify(adapter, spec, sampled);
     const toStart: number[] = [];
     const toComplete: number[] = [];
-    for (const k of keys) {
+    for (const k of sampled) {
       const step = records.get(k)?.steps.get('only');
       if (step) toStart.push(step.s - requestedAt.get(k)!);
       toComplete.push(observedAt.get(k)! - requestedAt.get(k)!);
@@ -88,9 +84,11 @@ export async function runW2(adapter: SystemAdapter, ctx: WorkloadContext): Promi
       figures: {
         start_p50_ms: startD.p50, start_p95_ms: startD.p95, start_p99_ms: startD.p99,
         complete_p50_ms: completeD.p50, complete_p95_ms: completeD.p95, complete_p99_ms: completeD.p99,
+        samples: sampled.length,
       },
       distributions: { request_to_start_ms: startD, request_to_complete_ms: completeD },
       verification: verdict,
+      ...(sampled.length < n ? { note: `${sampled.length} of ${n} samples within the time allowed (two budgets)` } : {}),
     }];
   } finally {
     await adapter.stopWorkers();

@@ -60,8 +60,11 @@ export function registerBench(program: Command): Command {
         }
         const bench = (await import(pathToFileURL(entry).href)) as BenchModule;
         const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-        const argv = process.argv.slice(2).join(' ');
-        const { failed } = await bench.benchFromCli(args, rt.config.database.url, log, `weft ${argv}`, rt.signal);
+        const flags = Object.entries(args)
+          .filter(([, v]) => v !== undefined && v !== false)
+          .map(([k, v]) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}${v === true ? '' : ` ${String(v)}`}`);
+        const command = ['weft bench', ...flags].join(' ');
+        const { failed } = await bench.benchFromCli(args, rt.config.database.url, log, command, rt.signal);
         if (failed.length > 0) {
           throw new WeftError(`The benchmark finished, but ${failed.length} measurement(s) failed verification or errored: ${failed.slice(0, 5).join('; ')}.`);
         }
