@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:5314ac5788e8d28ed976c1c1f8da76af20a5f7fb
+--! Hash: sha1:09af652e850a74c3d90b8a49605f374327f74f47
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -1742,8 +1742,12 @@ begin
   return query select v_started, v_retried, v_timed_out, (
     select pg_catalog.min(d) from (
       select pg_catalog.min(t.run_after) as d from weft.tasks t where t.state = 'pending'
+      -- only timers this sweep can fire: steps of tasks still running (or compensating); a
+      -- finalizing task's leftovers are cancelled by its finalization, not by a timer
       union all select pg_catalog.min(s.ready_at) from weft.steps s where s.state = 'waiting_retry'
+        and exists (select 1 from weft.tasks t where t.task_id = s.task_id and t.state in ('running', 'compensating'))
       union all select pg_catalog.min(s.deadline_at) from weft.steps s where s.state = 'enqueued' and s.deadline_at is not null
+        and exists (select 1 from weft.tasks t where t.task_id = s.task_id and t.state in ('running', 'compensating'))
     ) x);
 end
 $$;
@@ -1952,7 +1956,9 @@ begin
     limit 1000) f;
   return query select r.accepted, r.rejected, s.applied, s.rejected, s.dead, t.started_tasks, t.retried_steps,
                       t.timed_out_steps, v_finalizable, t.next_due_at,
-                      greatest(0, pg_catalog.ceil(extract(epoch from t.next_due_at - weft.now()) * 1000))::bigint,
+                      -- null when no timer is pending (greatest() would turn a null into 0: a busy loop)
+                      case when t.next_due_at is null then null
+                           else greatest(0, pg_catalog.ceil(extract(epoch from t.next_due_at - weft.now()) * 1000))::bigint end,
                       v_recovered;
 end
 $$;

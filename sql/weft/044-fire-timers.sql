@@ -70,8 +70,12 @@ begin
   return query select v_started, v_retried, v_timed_out, (
     select pg_catalog.min(d) from (
       select pg_catalog.min(t.run_after) as d from weft.tasks t where t.state = 'pending'
+      -- only timers this sweep can fire: steps of tasks still running (or compensating); a
+      -- finalizing task's leftovers are cancelled by its finalization, not by a timer
       union all select pg_catalog.min(s.ready_at) from weft.steps s where s.state = 'waiting_retry'
+        and exists (select 1 from weft.tasks t where t.task_id = s.task_id and t.state in ('running', 'compensating'))
       union all select pg_catalog.min(s.deadline_at) from weft.steps s where s.state = 'enqueued' and s.deadline_at is not null
+        and exists (select 1 from weft.tasks t where t.task_id = s.task_id and t.state in ('running', 'compensating'))
     ) x);
 end
 $$;

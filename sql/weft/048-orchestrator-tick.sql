@@ -34,7 +34,9 @@ begin
     limit 1000) f;
   return query select r.accepted, r.rejected, s.applied, s.rejected, s.dead, t.started_tasks, t.retried_steps,
                       t.timed_out_steps, v_finalizable, t.next_due_at,
-                      greatest(0, pg_catalog.ceil(extract(epoch from t.next_due_at - weft.now()) * 1000))::bigint,
+                      -- null when no timer is pending (greatest() would turn a null into 0: a busy loop)
+                      case when t.next_due_at is null then null
+                           else greatest(0, pg_catalog.ceil(extract(epoch from t.next_due_at - weft.now()) * 1000))::bigint end,
                       v_recovered;
 end
 $$;

@@ -28,6 +28,9 @@ export interface OrchestratorOptions {
   listen?: boolean;
 }
 
+/** Shortest idle sleep (ms) between ticks. */
+const MIN_IDLE_SLEEP_MS = 50;
+
 export interface OrchestratorStats {
   ticks: number;
   finalized: number;
@@ -98,7 +101,9 @@ export class Orchestrator {
     }
     if (t.recovered_steps > 0) this.log.warn({ recovered: t.recovered_steps }, 'attempts failed as stalled: their lease expired');
     const dueIn = t.next_due_in_ms === null ? Infinity : Number(t.next_due_in_ms);
-    return { busy, sleepMs: Math.max(0, Math.min(this.pollIntervalMs, dueIn)) };
+    // A timer that is due but was not fired (its task is locked by another orchestrator right
+    // now) must not turn the idle loop into a spin: never sleep less than MIN_IDLE_SLEEP_MS.
+    return { busy, sleepMs: Math.max(MIN_IDLE_SLEEP_MS, Math.min(this.pollIntervalMs, dueIn)) };
   }
 
   private async finalizeReady(): Promise<number> {
