@@ -8,6 +8,7 @@
  * database is a bench_step job.)
  */
 import { makeWorkerUtils, type WorkerUtils } from 'graphile-worker';
+import pg from 'pg';
 import type { ConfigName } from '../options.js';
 import type { Shape, ShapeSpec } from '../shapes.js';
 import { packageVersion, type SystemAdapter, type TaskRecord } from '../system.js';
@@ -22,6 +23,12 @@ export class GraphileWorkerAdapter extends PeerAdapter implements SystemAdapter 
   readonly dagMethod = 'hand-chained jobs (each step adds its children with helpers.addJobs; joins counted in an application table)';
   readonly description: string;
   private utils: WorkerUtils | undefined;
+  /**
+   * Our own pool for WorkerUtils: graphile-worker's release() ends a pool it made without
+   * waiting, so a database dropped right after could kill a closing client with nobody
+   * listening for its error (that crashed a CI run). This one is ended and awaited by close().
+   */
+  private pgPool: pg.Pool | undefined;
   private seenFailed = 0;
 
   constructor(config: ConfigName, database: string, url: string) {
@@ -39,7 +46,12 @@ export class GraphileWorkerAdapter extends PeerAdapter implements SystemAdapter 
 
   async setup(shapes: Record<Shape, ShapeSpec>): Promise<void> {
     this.shapes = shapes;
-    this.utils = await makeWorkerUtils({ connectionString: this.url, logger: quietLogger });
+    const pool = new pg.Pool({ connectionString: this.url, max: 4 });
+    // Errors of idle or closing clients (a server restart, the database dropped): nothing to do.
+    pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
+    this.pgPool = pool;
+    this.utils = await makeWorkerUtils({ pgPool: pool, logger: quietLogger });
     await this.utils.migrate();
     await this.sql.unsafe(JOIN_TABLE_SQL);
   }
@@ -110,11 +122,17 @@ export class GraphileWorkerAdapter extends PeerAdapter implements SystemAdapter 
 
   override async close(): Promise<void> {
     const utils = this.utils;
+    const pool = this.pgPool;
     this.utils = undefined;
+    this.pgPool = undefined;
     try {
       await super.close();
     } finally {
-      await utils?.release();
+      try {
+        await utils?.release();
+      } finally {
+        await pool?.end();
+      }
     }
   }
 }
