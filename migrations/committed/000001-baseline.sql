@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:09af652e850a74c3d90b8a49605f374327f74f47
+--! Hash: sha1:8de2b4d6a205f0f1e7e929cea4e7082ab50d7bc2
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -381,6 +381,23 @@ create table weft.dead_letters (
 comment on table weft.dead_letters is 'Queue messages that could not be processed, with the reason; the message is archived in pgmq.a_<queue>.';
 create index dead_letters_queue_idx on weft.dead_letters (queue_name, created_at);
 --! EndIncluded weft/016-dead-letters.sql
+--! Included weft/017-wakeups.sql
+-- Wake-up throttle: when each NOTIFY channel/payload pair was last sent (weft._wake).
+--
+-- Why: PostgreSQL serializes the commits of every transaction that sent a NOTIFY (the notify
+-- queue's lock is held through the commit's WAL flush), so a NOTIFY in every step report caps
+-- the whole engine at one commit per fsync. weft sends a wake-up only when the same one was not
+-- sent in the last weft._wake_window_ms() ms; listeners poll once more that long after a
+-- wake-up, so nothing waits for the fallback poll. One small row per (channel, payload), updated
+-- at most once per window: HOT updates in place (fillfactor 50).
+create table weft.wakeups (
+  channel text not null,
+  payload text not null,
+  notified_at timestamptz not null,
+  primary key (channel, payload)
+) with (fillfactor = 50);
+comment on table weft.wakeups is 'When each NOTIFY wake-up (channel, payload) was last sent; weft._wake sends one per window at most.';
+--! EndIncluded weft/017-wakeups.sql
 --! Included weft/020-normalize-retry.sql
 -- weft._normalize_retry(policy jsonb, step_name text) → jsonb
 --
@@ -781,6 +798,67 @@ begin
 end
 $$;
 --! EndIncluded weft/024-register-workflow.sql
+--! Included weft/026-wake.sql
+-- weft._wake_window_ms() → integer
+-- weft._wake(channel text, payload text) → boolean (whether a NOTIFY was sent)
+--
+-- Purpose : the throttled NOTIFY every engine wake-up goes through (weft_steps per namespace,
+--           weft_orchestrator). Sends pg_notify(channel, payload) unless the same wake-up was
+--           sent in the last weft._wake_window_ms() ms (20) or another transaction is sending
+--           it right now (its row is locked: SKIP LOCKED, never wait). Listeners (worker SDK,
+--           orchestrator) read again window + a margin after each wake-up they receive, so a
+--           message whose own wake-up was suppressed is still read within about one window.
+--           Worst case, a suppressed wake-up whose transaction commits long after the window
+--           is found by the listeners' fallback poll (poll interval, default 1 s).
+-- Callers : weft._enqueue_steps, weft._request_finalization, weft.release_step, timer-setting
+--           functions (request_task with run_after, fail_step, retry_step).
+-- Locks   : the weft.wakeups row, only when the window has passed (SKIP LOCKED).
+-- Errors  : none (null channel or payload: nothing is sent).
+create function weft._wake_window_ms() returns integer
+language sql immutable parallel safe
+set search_path = ''
+as $$ select 20 $$;
+
+create function weft._wake(channel text, payload text) returns boolean
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := pg_catalog.clock_timestamp();
+  v_window interval := weft._wake_window_ms() * interval '1 millisecond';
+  v_last timestamptz;
+begin
+  if channel is null or payload is null then
+    return false;
+  end if;
+  -- Fast path, no lock: the committed row says a wake-up went out within the window.
+  select w.notified_at into v_last from weft.wakeups w where w.channel = _wake.channel and w.payload = _wake.payload;
+  if found and v_last > v_now - v_window then
+    return false;
+  end if;
+  if not found then
+    insert into weft.wakeups (channel, payload, notified_at) values (channel, payload, v_now) on conflict do nothing;
+    if found then
+      perform pg_catalog.pg_notify(channel, payload);
+      return true;
+    end if;
+  end if;
+  -- The window has passed: take the row unless another transaction has it (it will notify).
+  perform 1 from weft.wakeups w where w.channel = _wake.channel and w.payload = _wake.payload for no key update skip locked;
+  if not found then
+    return false;
+  end if;
+  update weft.wakeups w set notified_at = v_now
+  where w.channel = _wake.channel and w.payload = _wake.payload and w.notified_at <= v_now - v_window;
+  if found then
+    perform pg_catalog.pg_notify(channel, payload);
+    return true;
+  end if;
+  return false;
+end
+$$;
+--! EndIncluded weft/026-wake.sql
 --! Included weft/030-enqueue-steps.sql
 -- weft._enqueue_steps(step_ids uuid[], processor_id text, reason text) → integer (steps enqueued)
 --
@@ -789,7 +867,10 @@ $$;
 --           attempt + 1, state enqueued, its deadline, and one message in its namespace's
 --           PGMQ queue, written with the message's msg_id in one statement per namespace.
 --           Messages go in priority order, then task id (UUIDv7 = request order), then step
---           position. One NOTIFY weft_steps (payload: namespace) per namespace wakes workers.
+--           position. One wake-up weft_steps (payload: namespace; weft._wake, throttled) per
+--           namespace. The messages are built and the step rows locked by static SQL (a plan
+--           cached per session); only the INSERT into the namespace's queue table is dynamic
+--           (its name varies), a statement that is quick to plan.
 -- Callers : weft._start_task, weft.complete_step, weft.fire_timers, manual retry functions.
 -- Locks   : the caller holds the task row lock; this takes the step rows (FOR UPDATE).
 -- Message : see schemas/step-message.schema.json and docs/protocol.md.
@@ -801,6 +882,13 @@ as $$
 declare
   v_namespace text;
   v_count integer := 0;
+  v_ids uuid[];
+  v_msgs jsonb[];
+  v_from text[];
+  v_attempts integer[];
+  v_deadlines timestamptz[];
+  v_sent_ids uuid[];
+  v_sent_msgs bigint[];
   v_n integer;
 begin
   if step_ids is null or pg_catalog.cardinality(step_ids) = 0 then
@@ -809,73 +897,88 @@ begin
   for v_namespace in
     select distinct t.namespace from weft.steps s join weft.tasks t on t.task_id = s.task_id where s.step_id = any (step_ids)
   loop
+    with picked as (
+      select s.step_id, s.task_id, s.name, s.handler, s.args, s.attempt + 1 as attempt, s.max_attempts,
+             s.timeout_ms, s.heartbeat_ms, s.checkpoint, s.state, t.context, t.priority, t.workflow_id, w.name as workflow_name,
+             w.version as workflow_version, t.namespace, s.position, s.kind, s.compensates,
+             case when s.timeout_ms is null then null else weft.now() + s.timeout_ms * interval '1 millisecond' end as deadline_at
+      from weft.steps s
+      join weft.tasks t on t.task_id = s.task_id
+      join weft.workflows w on w.workflow_id = t.workflow_id
+      where s.step_id = any (step_ids) and t.namespace = v_namespace
+        and (s.state = 'waiting_retry' or (s.state = 'pending' and s.pending_parents = 0))
+      order by t.priority, s.task_id, s.position
+      for update of s
+    )
+    select pg_catalog.array_agg(p.step_id order by p.priority, p.task_id, p.position),
+           pg_catalog.array_agg(p.state::text order by p.priority, p.task_id, p.position),
+           pg_catalog.array_agg(p.attempt order by p.priority, p.task_id, p.position),
+           pg_catalog.array_agg(p.deadline_at order by p.priority, p.task_id, p.position),
+           pg_catalog.array_agg(pg_catalog.jsonb_build_object(
+             'task_id', p.task_id,
+             'step_id', p.step_id,
+             'namespace', p.namespace,
+             'workflow', pg_catalog.jsonb_build_object('name', p.workflow_name, 'version', p.workflow_version),
+             'step', p.name,
+             'handler', p.handler,
+             'args', p.args,
+             'attempt', p.attempt,
+             'max_attempts', p.max_attempts,
+             'priority', weft.priority_name(p.priority),
+             'context', p.context,
+             'kind', p.kind,
+             'parents', coalesce((
+               select pg_catalog.jsonb_object_agg(x.name, x.result) from (
+                 select ps.name, ps.result
+                 from weft.workflow_edges e
+                 join weft.steps ps on ps.task_id = p.task_id and ps.name = e.parent
+                 where p.kind = 'step' and e.workflow_id = p.workflow_id and e.child = p.name
+                 union all
+                 select ps.name, ps.result
+                 from weft.step_dependencies d join weft.steps ps on ps.step_id = d.parent_step_id
+                 where p.kind = 'compensation' and d.child_step_id = p.step_id) x), '{}'::jsonb),
+             'compensates', (
+               select pg_catalog.jsonb_build_object('step', o.name, 'step_id', o.step_id, 'result', o.result, 'args', o.args)
+               from weft.steps o where o.step_id = p.compensates),
+             'checkpoint', p.checkpoint,
+             'timeout_ms', p.timeout_ms,
+             'heartbeat_ms', p.heartbeat_ms,
+             'deadline', p.deadline_at) order by p.priority, p.task_id, p.position)
+    into v_ids, v_from, v_attempts, v_deadlines, v_msgs
+    from picked p;
+    v_n := coalesce(pg_catalog.cardinality(v_ids), 0);
+    continue when v_n = 0;
+
+    -- The one dynamic statement: the queue table's name is the namespace's.
     execute pg_catalog.format($sql$
-      with picked as (
-        select s.step_id, s.task_id, s.name, s.handler, s.args, s.attempt + 1 as attempt, s.max_attempts,
-               s.timeout_ms, s.heartbeat_ms, s.checkpoint, s.state, t.context, t.priority, t.workflow_id, w.name as workflow_name,
-               w.version as workflow_version, t.namespace, s.position, s.kind, s.compensates,
-               case when s.timeout_ms is null then null else weft.now() + s.timeout_ms * interval '1 millisecond' end as deadline_at
-        from weft.steps s
-        join weft.tasks t on t.task_id = s.task_id
-        join weft.workflows w on w.workflow_id = t.workflow_id
-        where s.step_id = any ($1) and t.namespace = $2
-          and (s.state = 'waiting_retry' or (s.state = 'pending' and s.pending_parents = 0))
-        order by t.priority, s.task_id, s.position
-        for update of s
-      ), sent as (
+      with sent as (
         insert into pgmq.%I (vt, message)
-        select pg_catalog.clock_timestamp(), pg_catalog.jsonb_build_object(
-          'task_id', p.task_id,
-          'step_id', p.step_id,
-          'namespace', p.namespace,
-          'workflow', pg_catalog.jsonb_build_object('name', p.workflow_name, 'version', p.workflow_version),
-          'step', p.name,
-          'handler', p.handler,
-          'args', p.args,
-          'attempt', p.attempt,
-          'max_attempts', p.max_attempts,
-          'priority', weft.priority_name(p.priority),
-          'context', p.context,
-          'kind', p.kind,
-          'parents', coalesce((
-            select pg_catalog.jsonb_object_agg(x.name, x.result) from (
-              select ps.name, ps.result
-              from weft.workflow_edges e
-              join weft.steps ps on ps.task_id = p.task_id and ps.name = e.parent
-              where p.kind = 'step' and e.workflow_id = p.workflow_id and e.child = p.name
-              union all
-              select ps.name, ps.result
-              from weft.step_dependencies d join weft.steps ps on ps.step_id = d.parent_step_id
-              where p.kind = 'compensation' and d.child_step_id = p.step_id) x), '{}'::jsonb),
-          'compensates', (
-            select pg_catalog.jsonb_build_object('step', o.name, 'step_id', o.step_id, 'result', o.result, 'args', o.args)
-            from weft.steps o where o.step_id = p.compensates),
-          'checkpoint', p.checkpoint,
-          'timeout_ms', p.timeout_ms,
-          'heartbeat_ms', p.heartbeat_ms,
-          'deadline', p.deadline_at)
-        from picked p
-        order by p.priority, p.task_id, p.position
+        select pg_catalog.clock_timestamp(), u.m from pg_catalog.unnest($1::jsonb[]) with ordinality as u (m, i) order by u.i
         returning msg_id, (message ->> 'step_id')::uuid as step_id
-      ), updated as (
-        update weft.steps s
-        set state = 'enqueued', attempt = p.attempt, msg_id = sent.msg_id, enqueued_at = weft.now(),
-            deadline_at = p.deadline_at, ready_at = null, updated_at = pg_catalog.now()
-        from sent join picked p on p.step_id = sent.step_id
-        where s.step_id = sent.step_id
-        returning s.step_id, s.task_id, s.attempt, p.state as from_state
-      ), logged as (
-        insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id, attempt)
-        select 'step', u.task_id, u.step_id, u.from_state::text, 'enqueued', $3, $4, u.attempt from updated u
-        returning 1
       )
-      select pg_catalog.count(*)::integer from logged
+      select pg_catalog.array_agg(sent.step_id), pg_catalog.array_agg(sent.msg_id) from sent
     $sql$, 'q_' || v_namespace)
-    into v_n
-    using step_ids, v_namespace, reason, processor_id;
-    if v_n > 0 then
-      perform pg_catalog.pg_notify('weft_steps', v_namespace);
-    end if;
+    into v_sent_ids, v_sent_msgs
+    using v_msgs;
+
+    with u as (
+      select x.step_id, x.from_state, x.attempt, x.deadline_at, m.msg_id
+      from rows from (pg_catalog.unnest(v_ids), pg_catalog.unnest(v_from), pg_catalog.unnest(v_attempts), pg_catalog.unnest(v_deadlines))
+        as x (step_id, from_state, attempt, deadline_at)
+      join rows from (pg_catalog.unnest(v_sent_ids), pg_catalog.unnest(v_sent_msgs)) as m (step_id, msg_id) on m.step_id = x.step_id
+    ), updated as (
+      update weft.steps s
+      set state = 'enqueued', attempt = u.attempt, msg_id = u.msg_id, enqueued_at = weft.now(),
+          deadline_at = u.deadline_at, ready_at = null, updated_at = pg_catalog.now()
+      from u
+      where s.step_id = u.step_id
+      returning s.step_id, s.task_id, s.attempt, u.from_state
+    )
+    insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id, attempt)
+    select 'step', p.task_id, p.step_id, p.from_state, 'enqueued', _enqueue_steps.reason, _enqueue_steps.processor_id, p.attempt
+    from updated p;
+
+    perform weft._wake('weft_steps', v_namespace);
     v_count := v_count + v_n;
   end loop;
   return v_count;
@@ -1014,7 +1117,7 @@ begin
   if request_task.run_after is null or request_task.run_after <= weft.now() then
     perform weft._start_task(v_task_id, request_task.requested_by, 'requested');
   else
-    perform pg_catalog.pg_notify('weft_orchestrator', 'timer');
+    perform weft._wake('weft_orchestrator', 'timer');
   end if;
   return v_task_id;
 end
@@ -1165,7 +1268,7 @@ begin
   if found then
     insert into weft.transitions (entity, task_id, from_state, to_state, reason, processor_id)
     values ('task', _request_finalization.task_id, v_from::text, 'finalizing', reason, processor_id);
-    perform pg_catalog.pg_notify('weft_orchestrator', 'finalize');
+    perform weft._wake('weft_orchestrator', 'finalize');
   end if;
 end
 $$;
@@ -1261,7 +1364,7 @@ begin
     values ('step', task_id, step_id, 'enqueued', 'waiting_retry', reason, processor_id, attempt,
             pg_catalog.jsonb_build_object('error', error, 'retryable', true, 'delay_ms', v_delay,
                                           'ready_at', weft.now() + v_delay * interval '1 millisecond'));
-    perform pg_catalog.pg_notify('weft_orchestrator', 'timer');
+    perform weft._wake('weft_orchestrator', 'timer');
     return row('applied', 'retry_scheduled', step_id, 'waiting_retry'::weft.step_state, attempt, task_id, v_step.task_state)::weft.step_report;
   end if;
 
@@ -1559,11 +1662,13 @@ $$;
 --           (payload: task id) tells waiting clients.
 --           A task is finalized exactly once: only a finalizing task can be claimed, and only
 --           the claim holder can finalize it.
--- Callers : orchestrators, right after winning the claim.
+-- Callers : orchestrators, right after winning the claim (one task); weft.finalize_tasks (a
+--           batch in one transaction, the orchestrator's usual path). The work itself is
+--           weft._finalize_task; this wrapper adds the processor's counter.
 -- Locks   : task row, then its step rows.
 -- Errors  : WF001 nulls; WF005 unknown task; WF011 the caller holds no live claim;
 --           WF008 the task is not finalizing.
-create function weft.finalize_task(task_id uuid, processor_id text) returns weft.task_state
+create function weft._finalize_task(task_id uuid, processor_id text) returns weft.task_state
 language plpgsql volatile
 set search_path = ''
 as $$
@@ -1583,12 +1688,12 @@ begin
     raise exception 'task_id and processor_id must not be null' using errcode = 'WF001';
   end if;
   select t.state, t.namespace, t.workflow_id, t.error into v_task from weft.tasks t
-  where t.task_id = finalize_task.task_id for no key update;
+  where t.task_id = _finalize_task.task_id for no key update;
   if not found then
     raise exception 'task % not found', task_id using errcode = 'WF005';
   end if;
-  select c.processor_id, c.expires_at into v_claim from weft.finalization_claims c where c.task_id = finalize_task.task_id for update;
-  if not found or v_claim.processor_id <> finalize_task.processor_id or v_claim.expires_at <= weft.now() then
+  select c.processor_id, c.expires_at into v_claim from weft.finalization_claims c where c.task_id = _finalize_task.task_id for update;
+  if not found or v_claim.processor_id <> _finalize_task.processor_id or v_claim.expires_at <= weft.now() then
     raise exception 'processor "%" holds no live finalization claim on task %', processor_id, task_id
       using errcode = 'WF011', detail = coalesce('claim held by ' || v_claim.processor_id || ' until ' || v_claim.expires_at, 'no claim'),
             hint = 'Claim it first with weft.claim_task_for_finalization.';
@@ -1598,15 +1703,15 @@ begin
   end if;
 
   select s.name, s.error into v_failed from weft.steps s
-  where s.task_id = finalize_task.task_id and s.state = 'error' and s.kind = 'step'
+  where s.task_id = _finalize_task.task_id and s.state = 'error' and s.kind = 'step'
   order by s.finished_at, s.position limit 1;
   select o.name, s.error into v_comp_failed from weft.steps s join weft.steps o on o.step_id = s.compensates
-  where s.task_id = finalize_task.task_id and s.state = 'error' and s.kind = 'compensation'
+  where s.task_id = _finalize_task.task_id and s.state = 'error' and s.kind = 'compensation'
   order by s.finished_at limit 1;
   -- the compensated steps, in the order their compensations completed
   select pg_catalog.jsonb_agg(o.name order by s.finished_at, s.step_id) into v_compensated
   from weft.steps s join weft.steps o on o.step_id = s.compensates
-  where s.task_id = finalize_task.task_id and s.kind = 'compensation' and s.state = 'complete';
+  where s.task_id = _finalize_task.task_id and s.kind = 'compensation' and s.state = 'complete';
 
   if v_task.error ? 'cancelled' then
     v_final := 'cancelled';
@@ -1617,8 +1722,8 @@ begin
       'compensation_failed', pg_catalog.jsonb_build_object('step', v_comp_failed.name, 'error', v_comp_failed.error),
       'compensated', coalesce(v_compensated, '[]'::jsonb));
   elsif v_failed.name is not null then
-    if not exists (select 1 from weft.steps s where s.task_id = finalize_task.task_id and s.kind = 'compensation')
-       and exists (select 1 from weft.steps s where s.task_id = finalize_task.task_id and s.kind = 'step'
+    if not exists (select 1 from weft.steps s where s.task_id = _finalize_task.task_id and s.kind = 'compensation')
+       and exists (select 1 from weft.steps s where s.task_id = _finalize_task.task_id and s.kind = 'step'
                    and s.state = 'complete' and s.compensate is not null) then
       v_final := 'compensating';
     else
@@ -1632,7 +1737,7 @@ begin
     v_final := 'complete';
     select coalesce(pg_catalog.jsonb_object_agg(s.name, s.result order by s.position), '{}'::jsonb) into v_result
     from weft.steps s
-    where s.task_id = finalize_task.task_id and s.state = 'complete'
+    where s.task_id = _finalize_task.task_id and s.state = 'complete'
       and not exists (select 1 from weft.workflow_edges e where e.workflow_id = v_task.workflow_id and e.parent = s.name);
   end if;
 
@@ -1640,7 +1745,7 @@ begin
   for v_step in
     update weft.steps s set state = 'cancelled', msg_id = null, finished_at = weft.now(), updated_at = pg_catalog.now()
     from (select s2.step_id, s2.state as old_state, s2.msg_id as old_msg from weft.steps s2
-          where s2.task_id = finalize_task.task_id and s2.state in ('pending', 'enqueued', 'waiting_retry') for update) o
+          where s2.task_id = _finalize_task.task_id and s2.state in ('pending', 'enqueued', 'waiting_retry') for update) o
     where s.step_id = o.step_id
     returning s.step_id, o.old_state, o.old_msg, s.attempt
   loop
@@ -1648,23 +1753,37 @@ begin
       perform pgmq.delete(v_task.namespace, v_step.old_msg);
     end if;
     insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id, attempt)
-    values ('step', finalize_task.task_id, v_step.step_id, v_step.old_state::text, 'cancelled', 'task_' || v_final::text, processor_id, v_step.attempt);
+    values ('step', _finalize_task.task_id, v_step.step_id, v_step.old_state::text, 'cancelled', 'task_' || v_final::text, processor_id, v_step.attempt);
   end loop;
 
   if v_final = 'compensating' then
-    perform weft._start_compensation(finalize_task.task_id, processor_id);
-    delete from weft.finalization_claims c where c.task_id = finalize_task.task_id;
+    perform weft._start_compensation(_finalize_task.task_id, processor_id);
+    delete from weft.finalization_claims c where c.task_id = _finalize_task.task_id;
     return v_final;
   end if;
 
   update weft.tasks t set state = v_final, result = v_result, error = v_error, finished_at = weft.now(), updated_at = pg_catalog.now()
-  where t.task_id = finalize_task.task_id;
+  where t.task_id = _finalize_task.task_id;
   insert into weft.transitions (entity, task_id, from_state, to_state, reason, processor_id)
-  values ('task', finalize_task.task_id, 'finalizing', v_final::text, 'finalized', processor_id);
-  delete from weft.finalization_claims c where c.task_id = finalize_task.task_id;
-  insert into weft.processor_stats as ps (processor_id, tasks_finalized, last_seen_at) values (processor_id, 1, pg_catalog.now())
-  on conflict on constraint processor_stats_pkey do update set tasks_finalized = ps.tasks_finalized + 1, last_seen_at = excluded.last_seen_at;
-  perform pg_catalog.pg_notify('weft_task_finished', finalize_task.task_id::text);
+  values ('task', _finalize_task.task_id, 'finalizing', v_final::text, 'finalized', processor_id);
+  delete from weft.finalization_claims c where c.task_id = _finalize_task.task_id;
+  perform pg_catalog.pg_notify('weft_task_finished', _finalize_task.task_id::text);
+  return v_final;
+end
+$$;
+
+create function weft.finalize_task(task_id uuid, processor_id text) returns weft.task_state
+language plpgsql volatile
+set search_path = ''
+as $$
+declare
+  v_final weft.task_state;
+begin
+  v_final := weft._finalize_task(task_id, processor_id);
+  if v_final <> 'compensating' then
+    insert into weft.processor_stats as ps (processor_id, tasks_finalized, last_seen_at) values (processor_id, 1, pg_catalog.now())
+    on conflict on constraint processor_stats_pkey do update set tasks_finalized = ps.tasks_finalized + 1, last_seen_at = excluded.last_seen_at;
+  end if;
   return v_final;
 end
 $$;
@@ -1792,7 +1911,7 @@ begin
     insert into weft.transitions (entity, task_id, from_state, to_state, reason, processor_id, details)
     values ('task', cancel_task.task_id, v_state::text, 'finalizing', 'cancel_requested', requested_by,
             pg_catalog.jsonb_build_object('reason', reason));
-    perform pg_catalog.pg_notify('weft_orchestrator', 'finalize');
+    perform weft._wake('weft_orchestrator', 'finalize');
     v_state := 'finalizing';
   end if;
   for v_child in select t.task_id from weft.tasks t where t.parent_task_id = cancel_task.task_id and t.state in ('pending', 'running') loop
@@ -2365,7 +2484,7 @@ begin
     update weft.steps s set ready_at = weft.now(), updated_at = pg_catalog.now() where s.step_id = retry_step.step_id;
     insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id)
     values ('step', v_task_id, step_id, 'waiting_retry', 'waiting_retry', 'manual_retry_now', requested_by);
-    perform pg_catalog.pg_notify('weft_orchestrator', 'timer');
+    perform weft._wake('weft_orchestrator', 'timer');
     return 'waiting_retry';
   elsif v_state = 'error' then
     v_ready := weft._reopen_task(v_task_id, requested_by, 'manual_retry_step');
@@ -3025,11 +3144,117 @@ begin
   update weft.steps s set msg_id = v_new, updated_at = pg_catalog.now() where s.step_id = release_step.step_id;
   insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id, attempt)
   values ('step', v.task_id, step_id, 'enqueued', 'enqueued', 'released', processor_id, attempt);
-  perform pg_catalog.pg_notify('weft_steps', v.namespace);
+  perform weft._wake('weft_steps', v.namespace);
   return true;
 end
 $$;
 --! EndIncluded weft/069-release-step.sql
+--! Included weft/071-finalize-tasks.sql
+-- weft.finalize_tasks(task_ids uuid[], processor_id text) → table(task_id uuid, state weft.task_state)
+--
+-- Purpose : finalizes a batch of tasks the caller has claimed, in one transaction: the same
+--           work as weft.finalize_task for each (weft._finalize_task), in task id order, with
+--           one commit and one update of the processor's counter for the whole batch. Tasks the
+--           caller does not hold a live claim on, or that are no longer finalizing, are left
+--           alone and returned with state null (the claim expired and another processor took
+--           the task over, or it was finalized already) — the rest of the batch still goes in.
+-- Callers : orchestrators, with the task ids weft.claim_tasks_for_finalization gave them.
+-- Locks   : each task row (in task id order, the order claims take them), then its claim and
+--           step rows; the processor_stats row once, at the end.
+-- Errors  : WF001 task_ids or processor_id null, more than 1000 task ids.
+--
+-- Example : select * from weft.finalize_tasks(array['0190…'::uuid], 'orchestrator-1');
+create function weft.finalize_tasks(task_ids uuid[], processor_id text)
+returns table (task_id uuid, state weft.task_state)
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_id uuid;
+  v_final weft.task_state;
+  v_done integer := 0;
+begin
+  if task_ids is null or processor_id is null then
+    raise exception 'task_ids and processor_id must not be null' using errcode = 'WF001';
+  end if;
+  if pg_catalog.cardinality(task_ids) > 1000 then
+    raise exception 'at most 1000 tasks per call, got %', pg_catalog.cardinality(task_ids) using errcode = 'WF001';
+  end if;
+  for v_id in select distinct u.id from pg_catalog.unnest(task_ids) as u (id) where u.id is not null order by 1 loop
+    perform 1 from weft.tasks t where t.task_id = v_id and t.state = 'finalizing' for no key update;
+    if found and exists (select 1 from weft.finalization_claims c where c.task_id = v_id
+                         and c.processor_id = finalize_tasks.processor_id and c.expires_at > weft.now()) then
+      v_final := weft._finalize_task(v_id, processor_id);
+      if v_final <> 'compensating' then
+        v_done := v_done + 1;
+      end if;
+    else
+      v_final := null;
+    end if;
+    task_id := v_id;
+    state := v_final;
+    return next;
+  end loop;
+  if v_done > 0 then
+    insert into weft.processor_stats as ps (processor_id, tasks_finalized, last_seen_at) values (processor_id, v_done, pg_catalog.now())
+    on conflict on constraint processor_stats_pkey do update set tasks_finalized = ps.tasks_finalized + excluded.tasks_finalized, last_seen_at = excluded.last_seen_at;
+  end if;
+end
+$$;
+--! EndIncluded weft/071-finalize-tasks.sql
+--! Included weft/072-complete-steps.sql
+-- weft.complete_steps(step_ids uuid[], attempts integer[], results jsonb[], processor_id text)
+--   → setof weft.step_report (one per step, in the order given)
+--
+-- Purpose : a batch of weft.complete_step reports in one transaction and one round trip — what
+--           a busy worker sends instead of one call per step (the TS SDK batches the reports
+--           that pile up while a call is in flight). Each element is exactly
+--           weft.complete_step(step_ids[i], attempts[i], results[i], processor_id): fenced by
+--           its attempt, applied, duplicate or rejected on its own. The batch is all or
+--           nothing only for errors (WF001/WF006/WF007 raised, WF012, a deadlock): then no
+--           element is applied and the caller reports them one by one.
+--           Steps are applied in task id order (then the order given), the lock order every
+--           multi-task function in weft uses, so concurrent batches cannot deadlock each other.
+-- Callers : worker SDKs (weft_worker role); any worker that reports several results at once.
+-- Locks   : as weft.complete_step, task by task in task id order.
+-- Errors  : WF001 arrays null, of different lengths, or longer than 1000; then as
+--           weft.complete_step for each element.
+--
+-- Example : select * from weft.complete_steps(array[$1, $2]::uuid[], array[1, 1], array['1', '2']::jsonb[], 'w1');
+create function weft.complete_steps(step_ids uuid[], attempts integer[], results jsonb[], processor_id text default null)
+returns setof weft.step_report
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v record;
+  v_n integer := pg_catalog.cardinality(step_ids);
+  v_out weft.step_report[] := '{}';
+begin
+  if step_ids is null or attempts is null or results is null then
+    raise exception 'step_ids, attempts and results must not be null' using errcode = 'WF001';
+  end if;
+  if pg_catalog.cardinality(attempts) <> v_n or pg_catalog.cardinality(results) <> v_n then
+    raise exception 'step_ids, attempts and results must have the same length (got %, %, %)',
+      v_n, pg_catalog.cardinality(attempts), pg_catalog.cardinality(results) using errcode = 'WF001';
+  end if;
+  if v_n > 1000 then
+    raise exception 'at most 1000 steps per call, got %', v_n using errcode = 'WF001';
+  end if;
+  for v in
+    select u.i, u.step_id, attempts[u.i] as attempt, results[u.i] as result
+    from pg_catalog.unnest(step_ids) with ordinality as u (step_id, i)
+    left join weft.steps s on s.step_id = u.step_id
+    order by s.task_id, u.i
+  loop
+    v_out[v.i] := weft.complete_step(v.step_id, v.attempt, v.result, processor_id);
+  end loop;
+  return query select * from pg_catalog.unnest(v_out);
+end
+$$;
+--! EndIncluded weft/072-complete-steps.sql
 --! Included weft/070-privileges.sql
 -- Least privilege: which weft functions run as their owner, and what each group role may do.
 --
@@ -3112,8 +3337,8 @@ begin
       ('weft_monitor', array['now', 'uuid_generate_v7', 'priority_value', 'priority_name', 'calling_role']),
       ('weft_orchestrator', array['orchestrator_tick', 'intake_task_requests', 'intake_step_results', 'fire_timers',
                                   'recover_stalled_steps', 'claim_tasks_for_finalization', 'claim_task_for_finalization',
-                                  'finalize_task']),
-      ('weft_worker', array['complete_step', 'fail_step', 'heartbeat_step', 'checkpoint_step', 'release_step',
+                                  'finalize_task', 'finalize_tasks']),
+      ('weft_worker', array['complete_step', 'complete_steps', 'fail_step', 'heartbeat_step', 'checkpoint_step', 'release_step',
                             'dead_letter_message']),
       ('weft_client', array['request_task', 'cancel_task'])
     ) g (role_name, functions)

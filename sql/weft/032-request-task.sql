@@ -102,7 +102,7 @@ begin
   if request_task.run_after is null or request_task.run_after <= weft.now() then
     perform weft._start_task(v_task_id, request_task.requested_by, 'requested');
   else
-    perform pg_catalog.pg_notify('weft_orchestrator', 'timer');
+    perform weft._wake('weft_orchestrator', 'timer');
   end if;
   return v_task_id;
 end

@@ -20,7 +20,7 @@ begin
   if found then
     insert into weft.transitions (entity, task_id, from_state, to_state, reason, processor_id)
     values ('task', _request_finalization.task_id, v_from::text, 'finalizing', reason, processor_id);
-    perform pg_catalog.pg_notify('weft_orchestrator', 'finalize');
+    perform weft._wake('weft_orchestrator', 'finalize');
   end if;
 end
 $$;

@@ -48,7 +48,7 @@ begin
     values ('step', task_id, step_id, 'enqueued', 'waiting_retry', reason, processor_id, attempt,
             pg_catalog.jsonb_build_object('error', error, 'retryable', true, 'delay_ms', v_delay,
                                           'ready_at', weft.now() + v_delay * interval '1 millisecond'));
-    perform pg_catalog.pg_notify('weft_orchestrator', 'timer');
+    perform weft._wake('weft_orchestrator', 'timer');
     return row('applied', 'retry_scheduled', step_id, 'waiting_retry'::weft.step_state, attempt, task_id, v_step.task_state)::weft.step_report;
   end if;
 

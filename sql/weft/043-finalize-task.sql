@@ -16,11 +16,13 @@
 --           (payload: task id) tells waiting clients.
 --           A task is finalized exactly once: only a finalizing task can be claimed, and only
 --           the claim holder can finalize it.
--- Callers : orchestrators, right after winning the claim.
+-- Callers : orchestrators, right after winning the claim (one task); weft.finalize_tasks (a
+--           batch in one transaction, the orchestrator's usual path). The work itself is
+--           weft._finalize_task; this wrapper adds the processor's counter.
 -- Locks   : task row, then its step rows.
 -- Errors  : WF001 nulls; WF005 unknown task; WF011 the caller holds no live claim;
 --           WF008 the task is not finalizing.
-create function weft.finalize_task(task_id uuid, processor_id text) returns weft.task_state
+create function weft._finalize_task(task_id uuid, processor_id text) returns weft.task_state
 language plpgsql volatile
 set search_path = ''
 as $$
@@ -40,12 +42,12 @@ begin
     raise exception 'task_id and processor_id must not be null' using errcode = 'WF001';
   end if;
   select t.state, t.namespace, t.workflow_id, t.error into v_task from weft.tasks t
-  where t.task_id = finalize_task.task_id for no key update;
+  where t.task_id = _finalize_task.task_id for no key update;
   if not found then
     raise exception 'task % not found', task_id using errcode = 'WF005';
   end if;
-  select c.processor_id, c.expires_at into v_claim from weft.finalization_claims c where c.task_id = finalize_task.task_id for update;
-  if not found or v_claim.processor_id <> finalize_task.processor_id or v_claim.expires_at <= weft.now() then
+  select c.processor_id, c.expires_at into v_claim from weft.finalization_claims c where c.task_id = _finalize_task.task_id for update;
+  if not found or v_claim.processor_id <> _finalize_task.processor_id or v_claim.expires_at <= weft.now() then
     raise exception 'processor "%" holds no live finalization claim on task %', processor_id, task_id
       using errcode = 'WF011', detail = coalesce('claim held by ' || v_claim.processor_id || ' until ' || v_claim.expires_at, 'no claim'),
             hint = 'Claim it first with weft.claim_task_for_finalization.';
@@ -55,15 +57,15 @@ begin
   end if;
 
   select s.name, s.error into v_failed from weft.steps s
-  where s.task_id = finalize_task.task_id and s.state = 'error' and s.kind = 'step'
+  where s.task_id = _finalize_task.task_id and s.state = 'error' and s.kind = 'step'
   order by s.finished_at, s.position limit 1;
   select o.name, s.error into v_comp_failed from weft.steps s join weft.steps o on o.step_id = s.compensates
-  where s.task_id = finalize_task.task_id and s.state = 'error' and s.kind = 'compensation'
+  where s.task_id = _finalize_task.task_id and s.state = 'error' and s.kind = 'compensation'
   order by s.finished_at limit 1;
   -- the compensated steps, in the order their compensations completed
   select pg_catalog.jsonb_agg(o.name order by s.finished_at, s.step_id) into v_compensated
   from weft.steps s join weft.steps o on o.step_id = s.compensates
-  where s.task_id = finalize_task.task_id and s.kind = 'compensation' and s.state = 'complete';
+  where s.task_id = _finalize_task.task_id and s.kind = 'compensation' and s.state = 'complete';
 
   if v_task.error ? 'cancelled' then
     v_final := 'cancelled';
@@ -74,8 +76,8 @@ begin
       'compensation_failed', pg_catalog.jsonb_build_object('step', v_comp_failed.name, 'error', v_comp_failed.error),
       'compensated', coalesce(v_compensated, '[]'::jsonb));
   elsif v_failed.name is not null then
-    if not exists (select 1 from weft.steps s where s.task_id = finalize_task.task_id and s.kind = 'compensation')
-       and exists (select 1 from weft.steps s where s.task_id = finalize_task.task_id and s.kind = 'step'
+    if not exists (select 1 from weft.steps s where s.task_id = _finalize_task.task_id and s.kind = 'compensation')
+       and exists (select 1 from weft.steps s where s.task_id = _finalize_task.task_id and s.kind = 'step'
                    and s.state = 'complete' and s.compensate is not null) then
       v_final := 'compensating';
     else
@@ -89,7 +91,7 @@ begin
     v_final := 'complete';
     select coalesce(pg_catalog.jsonb_object_agg(s.name, s.result order by s.position), '{}'::jsonb) into v_result
     from weft.steps s
-    where s.task_id = finalize_task.task_id and s.state = 'complete'
+    where s.task_id = _finalize_task.task_id and s.state = 'complete'
       and not exists (select 1 from weft.workflow_edges e where e.workflow_id = v_task.workflow_id and e.parent = s.name);
   end if;
 
@@ -97,7 +99,7 @@ begin
   for v_step in
     update weft.steps s set state = 'cancelled', msg_id = null, finished_at = weft.now(), updated_at = pg_catalog.now()
     from (select s2.step_id, s2.state as old_state, s2.msg_id as old_msg from weft.steps s2
-          where s2.task_id = finalize_task.task_id and s2.state in ('pending', 'enqueued', 'waiting_retry') for update) o
+          where s2.task_id = _finalize_task.task_id and s2.state in ('pending', 'enqueued', 'waiting_retry') for update) o
     where s.step_id = o.step_id
     returning s.step_id, o.old_state, o.old_msg, s.attempt
   loop
@@ -105,23 +107,37 @@ begin
       perform pgmq.delete(v_task.namespace, v_step.old_msg);
     end if;
     insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id, attempt)
-    values ('step', finalize_task.task_id, v_step.step_id, v_step.old_state::text, 'cancelled', 'task_' || v_final::text, processor_id, v_step.attempt);
+    values ('step', _finalize_task.task_id, v_step.step_id, v_step.old_state::text, 'cancelled', 'task_' || v_final::text, processor_id, v_step.attempt);
   end loop;
 
   if v_final = 'compensating' then
-    perform weft._start_compensation(finalize_task.task_id, processor_id);
-    delete from weft.finalization_claims c where c.task_id = finalize_task.task_id;
+    perform weft._start_compensation(_finalize_task.task_id, processor_id);
+    delete from weft.finalization_claims c where c.task_id = _finalize_task.task_id;
     return v_final;
   end if;
 
   update weft.tasks t set state = v_final, result = v_result, error = v_error, finished_at = weft.now(), updated_at = pg_catalog.now()
-  where t.task_id = finalize_task.task_id;
+  where t.task_id = _finalize_task.task_id;
   insert into weft.transitions (entity, task_id, from_state, to_state, reason, processor_id)
-  values ('task', finalize_task.task_id, 'finalizing', v_final::text, 'finalized', processor_id);
-  delete from weft.finalization_claims c where c.task_id = finalize_task.task_id;
-  insert into weft.processor_stats as ps (processor_id, tasks_finalized, last_seen_at) values (processor_id, 1, pg_catalog.now())
-  on conflict on constraint processor_stats_pkey do update set tasks_finalized = ps.tasks_finalized + 1, last_seen_at = excluded.last_seen_at;
-  perform pg_catalog.pg_notify('weft_task_finished', finalize_task.task_id::text);
+  values ('task', _finalize_task.task_id, 'finalizing', v_final::text, 'finalized', processor_id);
+  delete from weft.finalization_claims c where c.task_id = _finalize_task.task_id;
+  perform pg_catalog.pg_notify('weft_task_finished', _finalize_task.task_id::text);
+  return v_final;
+end
+$$;
+
+create function weft.finalize_task(task_id uuid, processor_id text) returns weft.task_state
+language plpgsql volatile
+set search_path = ''
+as $$
+declare
+  v_final weft.task_state;
+begin
+  v_final := weft._finalize_task(task_id, processor_id);
+  if v_final <> 'compensating' then
+    insert into weft.processor_stats as ps (processor_id, tasks_finalized, last_seen_at) values (processor_id, 1, pg_catalog.now())
+    on conflict on constraint processor_stats_pkey do update set tasks_finalized = ps.tasks_finalized + 1, last_seen_at = excluded.last_seen_at;
+  end if;
   return v_final;
 end
 $$;

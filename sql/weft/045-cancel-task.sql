@@ -37,7 +37,7 @@ begin
     insert into weft.transitions (entity, task_id, from_state, to_state, reason, processor_id, details)
     values ('task', cancel_task.task_id, v_state::text, 'finalizing', 'cancel_requested', requested_by,
             pg_catalog.jsonb_build_object('reason', reason));
-    perform pg_catalog.pg_notify('weft_orchestrator', 'finalize');
+    perform weft._wake('weft_orchestrator', 'finalize');
     v_state := 'finalizing';
   end if;
   for v_child in select t.task_id from weft.tasks t where t.parent_task_id = cancel_task.task_id and t.state in ('pending', 'running') loop

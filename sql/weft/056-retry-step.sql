@@ -31,7 +31,7 @@ begin
     update weft.steps s set ready_at = weft.now(), updated_at = pg_catalog.now() where s.step_id = retry_step.step_id;
     insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id)
     values ('step', v_task_id, step_id, 'waiting_retry', 'waiting_retry', 'manual_retry_now', requested_by);
-    perform pg_catalog.pg_notify('weft_orchestrator', 'timer');
+    perform weft._wake('weft_orchestrator', 'timer');
     return 'waiting_retry';
   elsif v_state = 'error' then
     v_ready := weft._reopen_task(v_task_id, requested_by, 'manual_retry_step');

@@ -32,7 +32,7 @@ begin
   update weft.steps s set msg_id = v_new, updated_at = pg_catalog.now() where s.step_id = release_step.step_id;
   insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id, attempt)
   values ('step', v.task_id, step_id, 'enqueued', 'enqueued', 'released', processor_id, attempt);
-  perform pg_catalog.pg_notify('weft_steps', v.namespace);
+  perform weft._wake('weft_steps', v.namespace);
   return true;
 end
 $$;

@@ -79,8 +79,8 @@ begin
       ('weft_monitor', array['now', 'uuid_generate_v7', 'priority_value', 'priority_name', 'calling_role']),
       ('weft_orchestrator', array['orchestrator_tick', 'intake_task_requests', 'intake_step_results', 'fire_timers',
                                   'recover_stalled_steps', 'claim_tasks_for_finalization', 'claim_task_for_finalization',
-                                  'finalize_task']),
-      ('weft_worker', array['complete_step', 'fail_step', 'heartbeat_step', 'checkpoint_step', 'release_step',
+                                  'finalize_task', 'finalize_tasks']),
+      ('weft_worker', array['complete_step', 'complete_steps', 'fail_step', 'heartbeat_step', 'checkpoint_step', 'release_step',
                             'dead_letter_message']),
       ('weft_client', array['request_task', 'cancel_task'])
     ) g (role_name, functions)

@@ -11,11 +11,13 @@
 --!include weft/014-transitions.sql
 --!include weft/015-claims.sql
 --!include weft/016-dead-letters.sql
+--!include weft/017-wakeups.sql
 --!include weft/020-normalize-retry.sql
 --!include weft/021-retry-delay.sql
 --!include weft/022-validate-workflow.sql
 --!include weft/023-ensure-namespace.sql
 --!include weft/024-register-workflow.sql
+--!include weft/026-wake.sql
 --!include weft/030-enqueue-steps.sql
 --!include weft/031-start-task.sql
 --!include weft/032-request-task.sql
@@ -60,4 +62,6 @@
 --!include weft/067-revoke-namespace.sql
 --!include weft/068-check-namespace-writer.sql
 --!include weft/069-release-step.sql
+--!include weft/071-finalize-tasks.sql
+--!include weft/072-complete-steps.sql
 --!include weft/070-privileges.sql
