@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:8de2b4d6a205f0f1e7e929cea4e7082ab50d7bc2
+--! Hash: sha1:cc6efbb23d29ec112f21030bb31b544f51611a96
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -104,17 +104,23 @@ $$;
 -- Callers : column defaults of weft tables.
 -- Locks   : none.
 create function weft.uuid_generate_v7() returns uuid
-language sql volatile parallel safe
+language plpgsql volatile parallel safe
 set search_path = ''
 as $$
+declare
+  -- µs since the epoch
+  v_us bigint := (extract(epoch from pg_catalog.clock_timestamp()) * 1000000)::bigint;
+begin
   -- bytes 1-6: ms since the epoch; bytes 7-8: version nibble 7 (0x7000 = 28672) + µs * 4096 / 1000;
   -- bytes 9-16 of gen_random_uuid() keep the RFC 4122 variant and the random bits.
-  select pg_catalog.encode(
+  -- (PL/pgSQL, not SQL: a SQL function with a SET clause is planned again at every statement
+  -- that calls it — as a column default, at every INSERT — while PL/pgSQL keeps its plan.)
+  return pg_catalog.encode(
     overlay(pg_catalog.uuid_send(pg_catalog.gen_random_uuid())
-      placing pg_catalog.int8send(((t.us / 1000) << 16) | 28672 | ((t.us % 1000) * 4096 / 1000))
+      placing pg_catalog.int8send(((v_us / 1000) << 16) | 28672 | ((v_us % 1000) * 4096 / 1000))
       from 1 for 8),
-    'hex')::uuid
-  from (select (extract(epoch from pg_catalog.clock_timestamp()) * 1000000)::bigint as us) t
+    'hex')::uuid;
+end
 $$;
 comment on function weft.uuid_generate_v7() is 'A version-7 (time-ordered) UUID with sub-millisecond ordering.';
 --! EndIncluded weft/004-uuidv7.sql
@@ -245,7 +251,10 @@ comment on table weft.tasks is 'Tasks (runs of a workflow). state: pending, runn
 comment on column weft.tasks.priority is '0 critical, 1 high, 2 normal, 3 low, 4 background (weft.priority_name()).';
 create unique index tasks_idempotency_key_idx on weft.tasks (idempotency_key) where idempotency_key is not null;
 create index tasks_active_idx on weft.tasks (state, priority, task_id) where state in ('pending', 'running', 'finalizing', 'compensating');
-create index tasks_pending_run_after_idx on weft.tasks (run_after) where state = 'pending';
+-- Only tasks with a start time enter it: a task started at once (no run_after) is inserted
+-- pending and made running in the same transaction, and would leave a dead entry per task that
+-- every timer sweep (weft.fire_timers) had to step over until the next vacuum.
+create index tasks_pending_run_after_idx on weft.tasks (run_after) where state = 'pending' and run_after is not null;
 create index tasks_finalizing_idx on weft.tasks (finalize_requested_at) where state = 'finalizing';
 create index tasks_workflow_idx on weft.tasks (workflow_id, created_at);
 create index tasks_parent_idx on weft.tasks (parent_task_id) where parent_task_id is not null;
@@ -873,10 +882,14 @@ $$;
 --           (its name varies), a statement that is quick to plan.
 -- Callers : weft._start_task, weft.complete_step, weft.fire_timers, manual retry functions.
 -- Locks   : the caller holds the task row lock; this takes the step rows (FOR UPDATE).
+-- Plans   : generic (plan_cache_mode pinned): one plan per session for every call.
 -- Message : see schemas/step-message.schema.json and docs/protocol.md.
 create function weft._enqueue_steps(step_ids uuid[], processor_id text, reason text) returns integer
 language plpgsql volatile
 set search_path = ''
+-- The statements filter on `= any (step_ids)`: costed for a typical array, a generic plan looks
+-- dearer than a custom one for a single step, so PL/pgSQL would plan them again at every call.
+set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
@@ -1817,7 +1830,7 @@ begin
   -- Delayed starts.
   for v_task in
     select t.task_id from weft.tasks t
-    where t.state = 'pending' and t.run_after <= v_now
+    where t.state = 'pending' and t.run_after is not null and t.run_after <= v_now
     order by t.priority, t.task_id
     limit v_limit
     for no key update skip locked
@@ -1860,7 +1873,7 @@ begin
 
   return query select v_started, v_retried, v_timed_out, (
     select pg_catalog.min(d) from (
-      select pg_catalog.min(t.run_after) as d from weft.tasks t where t.state = 'pending'
+      select pg_catalog.min(t.run_after) as d from weft.tasks t where t.state = 'pending' and t.run_after is not null
       -- only timers this sweep can fire: steps of tasks still running (or compensating); a
       -- finalizing task's leftovers are cancelled by its finalization, not by a timer
       union all select pg_catalog.min(s.ready_at) from weft.steps s where s.state = 'waiting_retry'

@@ -9,16 +9,22 @@
 -- Callers : column defaults of weft tables.
 -- Locks   : none.
 create function weft.uuid_generate_v7() returns uuid
-language sql volatile parallel safe
+language plpgsql volatile parallel safe
 set search_path = ''
 as $$
+declare
+  -- µs since the epoch
+  v_us bigint := (extract(epoch from pg_catalog.clock_timestamp()) * 1000000)::bigint;
+begin
   -- bytes 1-6: ms since the epoch; bytes 7-8: version nibble 7 (0x7000 = 28672) + µs * 4096 / 1000;
   -- bytes 9-16 of gen_random_uuid() keep the RFC 4122 variant and the random bits.
-  select pg_catalog.encode(
+  -- (PL/pgSQL, not SQL: a SQL function with a SET clause is planned again at every statement
+  -- that calls it — as a column default, at every INSERT — while PL/pgSQL keeps its plan.)
+  return pg_catalog.encode(
     overlay(pg_catalog.uuid_send(pg_catalog.gen_random_uuid())
-      placing pg_catalog.int8send(((t.us / 1000) << 16) | 28672 | ((t.us % 1000) * 4096 / 1000))
+      placing pg_catalog.int8send(((v_us / 1000) << 16) | 28672 | ((v_us % 1000) * 4096 / 1000))
       from 1 for 8),
-    'hex')::uuid
-  from (select (extract(epoch from pg_catalog.clock_timestamp()) * 1000000)::bigint as us) t
+    'hex')::uuid;
+end
 $$;
 comment on function weft.uuid_generate_v7() is 'A version-7 (time-ordered) UUID with sub-millisecond ordering.';

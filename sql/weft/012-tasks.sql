@@ -29,7 +29,10 @@ comment on table weft.tasks is 'Tasks (runs of a workflow). state: pending, runn
 comment on column weft.tasks.priority is '0 critical, 1 high, 2 normal, 3 low, 4 background (weft.priority_name()).';
 create unique index tasks_idempotency_key_idx on weft.tasks (idempotency_key) where idempotency_key is not null;
 create index tasks_active_idx on weft.tasks (state, priority, task_id) where state in ('pending', 'running', 'finalizing', 'compensating');
-create index tasks_pending_run_after_idx on weft.tasks (run_after) where state = 'pending';
+-- Only tasks with a start time enter it: a task started at once (no run_after) is inserted
+-- pending and made running in the same transaction, and would leave a dead entry per task that
+-- every timer sweep (weft.fire_timers) had to step over until the next vacuum.
+create index tasks_pending_run_after_idx on weft.tasks (run_after) where state = 'pending' and run_after is not null;
 create index tasks_finalizing_idx on weft.tasks (finalize_requested_at) where state = 'finalizing';
 create index tasks_workflow_idx on weft.tasks (workflow_id, created_at);
 create index tasks_parent_idx on weft.tasks (parent_task_id) where parent_task_id is not null;

@@ -11,10 +11,14 @@
 --           (its name varies), a statement that is quick to plan.
 -- Callers : weft._start_task, weft.complete_step, weft.fire_timers, manual retry functions.
 -- Locks   : the caller holds the task row lock; this takes the step rows (FOR UPDATE).
+-- Plans   : generic (plan_cache_mode pinned): one plan per session for every call.
 -- Message : see schemas/step-message.schema.json and docs/protocol.md.
 create function weft._enqueue_steps(step_ids uuid[], processor_id text, reason text) returns integer
 language plpgsql volatile
 set search_path = ''
+-- The statements filter on `= any (step_ids)`: costed for a typical array, a generic plan looks
+-- dearer than a custom one for a single step, so PL/pgSQL would plan them again at every call.
+set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare

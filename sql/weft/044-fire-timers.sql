@@ -26,7 +26,7 @@ begin
   -- Delayed starts.
   for v_task in
     select t.task_id from weft.tasks t
-    where t.state = 'pending' and t.run_after <= v_now
+    where t.state = 'pending' and t.run_after is not null and t.run_after <= v_now
     order by t.priority, t.task_id
     limit v_limit
     for no key update skip locked
@@ -69,7 +69,7 @@ begin
 
   return query select v_started, v_retried, v_timed_out, (
     select pg_catalog.min(d) from (
-      select pg_catalog.min(t.run_after) as d from weft.tasks t where t.state = 'pending'
+      select pg_catalog.min(t.run_after) as d from weft.tasks t where t.state = 'pending' and t.run_after is not null
       -- only timers this sweep can fire: steps of tasks still running (or compensating); a
       -- finalizing task's leftovers are cancelled by its finalization, not by a timer
       union all select pg_catalog.min(s.ready_at) from weft.steps s where s.state = 'waiting_retry'
