@@ -84,6 +84,29 @@ export function completeStep(sql: Sql, stepId: string, attempt: number, result: 
   });
 }
 
+/** One report of a batch (weft.complete_steps). */
+export interface Completion {
+  stepId: string;
+  attempt: number;
+  result: unknown;
+}
+
+/**
+ * SQL: `select * from weft.complete_steps(step_ids => …, attempts => …, results => …, processor_id => …)` —
+ * a batch of completions in one transaction; reports in the order given. All or nothing on errors.
+ */
+export function completeSteps(sql: Sql, completions: Completion[], processorId: string): Promise<StepReport[]> {
+  return call(async () => {
+    const rows = await sql<StepReport[]>`
+      select * from weft.complete_steps(
+        step_ids => ${completions.map((c) => c.stepId)}::uuid[],
+        attempts => ${completions.map((c) => c.attempt)}::int[],
+        results => array(select e from jsonb_array_elements(${json(sql, completions.map((c) => (c.result === undefined ? null : c.result)))}) with ordinality as x (e, i) order by i),
+        processor_id => ${processorId})`;
+    return [...rows];
+  });
+}
+
 /** SQL: `select * from weft.fail_step(step_id => …, attempt => …, error => …, retryable => …, processor_id => …)` */
 export function failStep(
   sql: Sql,
@@ -188,6 +211,17 @@ export function finalizeTask(sql: Sql, taskId: string, processorId: string): Pro
       select weft.finalize_task(task_id => ${taskId}, processor_id => ${processorId}) as state`;
     return row!.state;
   });
+}
+
+/**
+ * SQL: `select * from weft.finalize_tasks(task_ids => …, processor_id => …)` — claimed tasks
+ * finalized in one transaction; state null for a task whose claim the caller no longer holds.
+ */
+export function finalizeTasks(sql: Sql, taskIds: string[], processorId: string): Promise<{ task_id: string; state: TaskState | null }[]> {
+  return call(async () => [
+    ...(await sql<{ task_id: string; state: TaskState | null }[]>`
+      select * from weft.finalize_tasks(task_ids => ${taskIds}::uuid[], processor_id => ${processorId})`),
+  ]);
 }
 
 /** SQL: `select weft.retry_task(task_id => …, requested_by => …)` */

@@ -10,9 +10,9 @@
  */
 import type { Sql } from '../db/connection.js';
 import { coerceError } from '../db/errors.js';
-import { claimTasksForFinalization, finalizeTask, orchestratorTick, type TickResult } from '../db/weft-api.js';
+import { claimTasksForFinalization, finalizeTask, finalizeTasks, orchestratorTick, type TickResult } from '../db/weft-api.js';
 import type { Logger } from '../observability/logger.js';
-import { WakeableSleep } from '../util/wake-sleep.js';
+import { WakeableSleep, WAKE_WINDOW_MS } from '../util/wake-sleep.js';
 
 export interface OrchestratorOptions {
   sql: Sql;
@@ -69,7 +69,7 @@ export class Orchestrator {
       // weft's own wake-ups, and PGMQ insert notifications of the two orchestration queues
       // (services and workers that only send PGMQ messages).
       const channels = ['weft_orchestrator', 'pgmq.q_orchestration_task_requests.INSERT', 'pgmq.q_orchestration_step_results.INSERT'];
-      const subs = await Promise.all(channels.map((c) => this.sql.listen(c, () => this.sleeper.wake())));
+      const subs = await Promise.all(channels.map((c) => this.sql.listen(c, () => this.sleeper.wake(true))));
       this.unlisten = async () => {
         await Promise.all(subs.map((s) => s.unlisten()));
       };
@@ -113,20 +113,35 @@ export class Orchestrator {
       const won = claims.filter((c) => c.outcome === 'won' || c.outcome === 'taken_over');
       this.stats.claimsContended += claims.length - won.length;
       if (won.length === 0) return total;
-      // Each finalization in its own transaction; a failure leaves the claim to expire and be taken over.
-      const results = await Promise.allSettled(won.map((c) => finalizeTask(this.sql, c.task_id, this.processorId)));
-      for (const [i, r] of results.entries()) {
-        if (r.status === 'fulfilled') {
-          total++;
-          this.log.debug({ taskId: won[i]!.task_id, state: r.value }, 'task finalized');
-        } else {
-          this.stats.errors++;
-          this.log.error({ taskId: won[i]!.task_id, err: coerceError(r.reason) }, 'finalization failed; the claim will expire and be retried');
-        }
-      }
-      this.stats.finalized += results.filter((r) => r.status === 'fulfilled').length;
+      const done = await this.finalizeWon(won.map((c) => c.task_id));
+      total += done;
+      this.stats.finalized += done;
       if (claims.length < this.batchSize) return total;
     }
+  }
+
+  /**
+   * The won tasks in one transaction (weft.finalize_tasks). If the batch fails, each task in its
+   * own transaction, so one bad task cannot hold back the others; a task that fails alone keeps
+   * its claim until it expires and is taken over.
+   */
+  private async finalizeWon(taskIds: string[]): Promise<number> {
+    try {
+      const rows = await finalizeTasks(this.sql, taskIds, this.processorId);
+      return rows.filter((r) => r.state !== null).length;
+    } catch (err) {
+      this.log.warn({ err: coerceError(err), tasks: taskIds.length }, 'batch finalization failed; finalizing one by one');
+    }
+    const results = await Promise.allSettled(taskIds.map((id) => finalizeTask(this.sql, id, this.processorId)));
+    let done = 0;
+    for (const [i, r] of results.entries()) {
+      if (r.status === 'fulfilled') done++;
+      else {
+        this.stats.errors++;
+        this.log.error({ taskId: taskIds[i], err: coerceError(r.reason) }, 'finalization failed; the claim will expire and be retried');
+      }
+    }
+    return done;
   }
 
   private async run(): Promise<void> {
@@ -136,7 +151,7 @@ export class Orchestrator {
       try {
         const { busy, sleepMs } = await this.tick();
         failures = 0;
-        if (!busy) await this.sleeper.sleep(sleepMs, signal);
+        if (!busy) await this.sleeper.sleep(this.sleeper.capAfterWake(sleepMs, WAKE_WINDOW_MS), signal);
       } catch (err) {
         failures++;
         this.stats.errors++;

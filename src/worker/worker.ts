@@ -12,9 +12,10 @@
  */
 import type { Sql } from '../db/connection.js';
 import { WeftSqlState, coerceError, sqlStateOf } from '../db/errors.js';
-import { checkpointStep, completeStep, failStep, heartbeatStep, requestTask } from '../db/weft-api.js';
+import { checkpointStep, failStep, heartbeatStep, requestTask } from '../db/weft-api.js';
 import type { Logger } from '../observability/logger.js';
-import { WakeableSleep } from '../util/wake-sleep.js';
+import { WAKE_WINDOW_MS, WakeableSleep } from '../util/wake-sleep.js';
+import { CompletionBatcher } from './completion-batcher.js';
 import { describeError, type StepContext, type StepHandler } from './handler.js';
 import { parseStepMessage, type StepMessage } from './step-message.js';
 
@@ -77,6 +78,7 @@ export class Worker {
   private loop: Promise<void> | undefined;
   private unlisten: (() => Promise<void>) | undefined;
   private nextNamespace = 0;
+  private readonly completions: CompletionBatcher;
 
   constructor(options: WorkerOptions) {
     this.sql = options.sql;
@@ -91,6 +93,7 @@ export class Worker {
     this.listen = options.listen ?? true;
     this.namespaces = [...(options.namespaces ?? [])];
     this.allNamespaces = this.namespaces.length === 0;
+    this.completions = new CompletionBatcher(this.sql, this.processorId);
   }
 
   /** Registers a handler under the name workflow steps use. */
@@ -116,7 +119,7 @@ export class Worker {
     if (this.listen) {
       const sub = await this.sql.listen('weft_steps', (payload) => {
         if (this.allNamespaces && payload && !this.namespaces.includes(payload)) this.namespaces.push(payload);
-        if (this.namespaces.includes(payload)) this.sleeper.wake();
+        if (this.namespaces.includes(payload)) this.sleeper.wake(true);
       });
       this.unlisten = () => sub.unlisten();
     }
@@ -161,7 +164,10 @@ export class Worker {
         let got = 0;
         if (free > 0 && this.namespaces.length > 0) got = await this.fetchAndStart(free);
         failures = 0;
-        if (got === 0 || this.inFlight.size >= this.concurrency) await this.sleeper.sleep(this.pollIntervalMs, signal);
+        if (got === 0 || this.inFlight.size >= this.concurrency) {
+          // A slot freeing wakes the sleep; after a NOTIFY, read again once its window has passed.
+          await this.sleeper.sleep(this.sleeper.capAfterWake(this.pollIntervalMs, WAKE_WINDOW_MS), signal);
+        }
       } catch (err) {
         failures++;
         this.stats.errors++;
@@ -287,7 +293,7 @@ export class Worker {
         return;
       }
       if (abortReason === 'deadline') throw Object.assign(new Error(`attempt ${m.attempt} passed its deadline`), { code: 'timeout' });
-      const report = await this.report(entry, log, () => completeStep(this.sql, m.step_id, m.attempt, result ?? null, this.processorId));
+      const report = await this.report(entry, log, () => this.completions.complete({ stepId: m.step_id, attempt: m.attempt, result: result ?? null }));
       if (report?.outcome === 'applied' || report?.outcome === 'duplicate') this.stats.completed++;
       else if (report) this.stats.rejected++;
     } catch (err) {
