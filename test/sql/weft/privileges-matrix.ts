@@ -107,6 +107,12 @@ function reportActions(ns: string): Action[] {
         expect(rows).toEqual([{ outcome: 'applied' }]);
         expect(await stepState(fx)).toBe('complete');
       } },
+    { name: `weft.complete_steps ${ns}`, allow, wf012, prepare,
+      act: (sql, fx) => sql`select outcome from weft.complete_steps(step_ids => array[${fx.stepId}::uuid], attempts => array[1], results => array['1'::jsonb])`,
+      verify: async (rows, fx) => {
+        expect(rows).toEqual([{ outcome: 'applied' }]);
+        expect(await stepState(fx)).toBe('complete');
+      } },
     { name: `weft.fail_step ${ns}`, allow, wf012, prepare,
       act: (sql, fx) => sql`select outcome from weft.fail_step(step_id => ${fx.stepId}::uuid, attempt => 1, error => ${sql.json({ message: 'x' })}, retryable => false)`,
       verify: async (rows, fx) => {
@@ -195,6 +201,17 @@ export const actions: Action[] = [
     },
     act: (sql, fx) => sql`select weft.finalize_task(${fx.taskId}::uuid, 'matrix-finalizer')::text as state`,
     verify: async (rows) => expect(rows).toEqual([{ state: 'cancelled' }]) },
+  { name: 'weft.finalize_tasks', allow: ['admin', 'orchestrator'],
+    prepare: async () => {
+      const fx = await freshStep(A);
+      await env.owner`select weft.cancel_task(${fx.taskId}::uuid)`;
+      await env.owner`select * from weft.claim_task_for_finalization(${fx.taskId}::uuid, 'matrix-finalizer')`;
+      return fx;
+    },
+    act: (sql, fx) => sql`select task_id, state::text from weft.finalize_tasks(task_ids => array[${fx.taskId}::uuid], processor_id => 'matrix-finalizer')`,
+    verify: async (rows, fx) => expect(rows).toEqual([{ task_id: fx.taskId, state: 'cancelled' }]) },
+  { name: 'weft._wake (internal)', allow: ['admin'],
+    act: (sql) => sql`select weft._wake('weft_matrix_wake', 'x') as sent` },
   { name: 'weft.skip_step (manual operation)', allow: ['admin'], prepare: () => freshStep(A),
     act: (sql, fx) => sql`select weft.skip_step(${fx.stepId}::uuid, 'matrix')::text as state`,
     verify: async (_rows, fx) => expect(await stepState(fx)).toBe('skipped') },

@@ -167,6 +167,7 @@ describe('catalog rules', () => {
     expect(rows.filter((r) => r.definer).map((r) => r.fn)).toEqual(expect.arrayContaining([
       'weft.complete_step(uuid,integer,jsonb,text)', 'weft.request_task(text,text,jsonb,text,text,text,timestamp with time zone,uuid,text)',
       'weft.orchestrator_tick(text,integer)', 'weft.grant_namespace(text,text)',
+      'weft.complete_steps(uuid[],integer[],jsonb[],text)', 'weft.finalize_tasks(uuid[],text)',
     ]));
   });
 
