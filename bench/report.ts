@@ -184,7 +184,8 @@ export function writeReport(report: BenchReport, outDir: string): string {
   const stamp = report.startedAt.replace(/[:.]/g, '-');
   const base = join(outDir, `bench-${stamp}${report.quick ? '-quick' : ''}`);
   writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
-  const md = ['## Comparison', '', renderMarkdown(comparisonTable(report)), '', '## weft: scale and memory', '', renderMarkdown(weftOnlyTable(report)), ''].join('\n');
+  const notes = report.notes.length > 0 ? ['## Notes', '', ...report.notes.map((n) => `- ${n}`), ''] : [];
+  const md = ['## Comparison', '', renderMarkdown(comparisonTable(report)), '', '## weft: scale and memory', '', renderMarkdown(weftOnlyTable(report)), '', ...notes].join('\n');
   writeFileSync(`${base}.md`, md);
   return `${base}.json`;
 }

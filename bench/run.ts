@@ -16,6 +16,7 @@ import { shapes as buildShapes, type Shape, type ShapeSpec } from './shapes.js';
 import { checkInterrupted } from './children.js';
 import { packageVersion, type SystemAdapter } from './system.js';
 import { WeftAdapter } from './weft/adapter.js';
+import { prepareWeftBuild, removeWeftBuild } from './weft/processes.js';
 import { keyAllocator, type PartResult, type WorkloadContext, type WorkloadResult } from './workloads/common.js';
 import { runW3, runW4, runW5 } from './workloads/dags.js';
 import { runW1 } from './workloads/w1-single-step.js';
@@ -90,6 +91,9 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     if (loadAtStart[0]! > cpus().length) notes.push(`The machine was busy when the run started (1-minute load average ${loadAtStart[0]!.toFixed(1)} on ${cpus().length} CPUs): figures are lower than on an idle machine.`);
     if (!server.info.pgStatStatements) notes.push('pg_stat_statements is not preloaded on this server: no statement profile, idle queries counted as transactions (pg_stat_database).');
     const comparative = options.only.filter((w) => !WEFT_ONLY_WORKLOADS.has(w));
+    // weft's own processes (processes mode; scale and memory always) run the compiled build.
+    const weftProcesses = options.systems.includes('weft') && (options.weftMode === 'processes' || options.only.some((w) => WEFT_ONLY_WORKLOADS.has(w)));
+    if (weftProcesses) notes.push(await prepareWeftBuild(log));
     for (const system of options.systems) {
       const configs: ConfigName[] = system === 'weft' ? ['default'] : options.configs;
       for (const config of configs) {
@@ -133,6 +137,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       }
     }
   } finally {
+    removeWeftBuild();
     await server.close();
   }
   const cpuList = cpus();

@@ -1,6 +1,7 @@
 /**
  * Memory (weft only). `weft orchestrator`, `weft worker` and `weft api` run as separate processes
- * (in quick mode too: memory is a property of those processes). Their resident memory is read
+ * of the compiled build (in quick mode too: memory is a property of those processes; see
+ * ../weft/processes.ts). Their resident memory is read
  * from /proc at idle, then sampled every 100 ms during a W3 diamond burst (peak = the highest
  * sample, or VmHWM when higher). The database's growth is measured over `growthTasks` finished
  * diamond tasks, scaled to 10k; then once more after a retention pass (weft.purge_finished_tasks,
