@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:cc6efbb23d29ec112f21030bb31b544f51611a96
+--! Hash: sha1:8d5b29fc73cf7be15cba1e75ed2297513486a87c
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -821,7 +821,9 @@ $$;
 --           is found by the listeners' fallback poll (poll interval, default 1 s).
 -- Callers : weft._enqueue_steps, weft._request_finalization, weft.release_step, timer-setting
 --           functions (request_task with run_after, fail_step, retry_step).
--- Locks   : the weft.wakeups row, only when the window has passed (SKIP LOCKED).
+-- Locks   : the weft.wakeups row, only when the window has passed (SKIP LOCKED); for the first
+--           wake-up of a pair, a transaction-level advisory lock (try, never wait) on
+--           (hashtext('weft._wake'), hashtext(channel || '/' || payload)).
 -- Errors  : none (null channel or payload: nothing is sent).
 create function weft._wake_window_ms() returns integer
 language sql immutable parallel safe
@@ -847,6 +849,11 @@ begin
     return false;
   end if;
   if not found then
+    -- First wake-up of this pair. Another transaction inserting the same row right now would
+    -- make ON CONFLICT wait for it: the advisory lock says it is there, and it will notify.
+    if not pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext('weft._wake'), pg_catalog.hashtext(channel || '/' || payload)) then
+      return false;
+    end if;
     insert into weft.wakeups (channel, payload, notified_at) values (channel, payload, v_now) on conflict do nothing;
     if found then
       perform pg_catalog.pg_notify(channel, payload);
@@ -1197,6 +1204,7 @@ as $$
 #variable_conflict use_column
 declare
   v_task_id uuid;
+  v_namespace text;
   v_task record;
   v_step record;
   v_out weft._fence_result;
@@ -1207,11 +1215,12 @@ begin
   if attempt is null or attempt < 1 then
     raise exception 'attempt must be a positive integer, got %', coalesce(attempt::text, 'null') using errcode = 'WF001';
   end if;
-  select s.task_id into v_task_id from weft.steps s where s.step_id = _fence_step.step_id;
+  select s.task_id, t.namespace into v_task_id, v_namespace
+  from weft.steps s join weft.tasks t on t.task_id = s.task_id where s.step_id = _fence_step.step_id;
   if v_task_id is null then
     raise exception 'step % not found', step_id using errcode = 'WF006';
   end if;
-  perform weft._assert_namespace_access((select t.namespace from weft.tasks t where t.task_id = v_task_id)); -- WF012 (070-privileges.sql)
+  perform weft._assert_namespace_access(v_namespace); -- WF012 (070-privileges.sql)
   if lock_task then
     select t.state, t.namespace, t.workflow_id into v_task from weft.tasks t where t.task_id = v_task_id for no key update;
   else
@@ -2322,17 +2331,19 @@ declare
   v_ready uuid[];
   v_remaining integer;
   v_task_state weft.task_state;
+  v_from weft.task_state;
 begin
-  select s.name, s.state, s.attempt, s.msg_id, t.namespace, t.workflow_id, t.state as task_state into v_step
-  from weft.steps s join weft.tasks t on t.task_id = s.task_id
-  where s.step_id = _apply_step_completion.step_id;
-
+  -- The step's new state, reading its old one in the same statement (the FROM row is the
+  -- version before the update).
   update weft.steps s
   set state = to_state, result = _apply_step_completion.result, error = null, finished_at = weft.now(), msg_id = null,
       deadline_at = null, ready_at = null, updated_at = pg_catalog.now()
-  where s.step_id = _apply_step_completion.step_id;
+  from weft.steps o join weft.tasks t on t.task_id = o.task_id
+  where s.step_id = _apply_step_completion.step_id and o.step_id = s.step_id
+  returning o.name, o.state, o.attempt, o.msg_id, t.namespace, t.workflow_id, t.state as task_state into v_step;
   if v_step.msg_id is not null then
-    perform pgmq.delete(v_step.namespace, v_step.msg_id);
+    -- pgmq.delete(namespace, msg_id), without its checks: the queue is the task's own.
+    execute pg_catalog.format('delete from pgmq.%I where msg_id = $1', 'q_' || v_step.namespace) using v_step.msg_id;
   end if;
   insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id, attempt, details)
   values ('step', task_id, step_id, v_step.state::text, to_state::text, reason, processor_id, v_step.attempt, details);
@@ -2351,16 +2362,24 @@ begin
     returning c.step_id, c.pending_parents, c.state
   )
   select pg_catalog.array_agg(dec.step_id) filter (where dec.pending_parents = 0 and dec.state = 'pending') into v_ready from dec;
-  if v_step.task_state in ('running', 'compensating') then
+  if v_ready is not null and v_step.task_state in ('running', 'compensating') then
     perform weft._enqueue_steps(v_ready, processor_id, 'parents_complete');
   end if;
 
-  update weft.tasks t set steps_remaining = t.steps_remaining - 1, updated_at = pg_catalog.now()
-  where t.task_id = _apply_step_completion.task_id
-  returning t.steps_remaining, t.state into v_remaining, v_task_state;
-  if v_remaining = 0 then
-    perform weft._request_finalization(task_id, 'all_steps_complete', processor_id);
-    v_task_state := 'finalizing';
+  -- One step fewer to go; the last one moves a running (or compensating) task to finalizing in
+  -- the same update (what weft._request_finalization does for the other callers).
+  update weft.tasks t
+  set steps_remaining = t.steps_remaining - 1, updated_at = pg_catalog.now(),
+      state = case when t.steps_remaining = 1 and t.state in ('running', 'compensating') then 'finalizing' else t.state end,
+      finalize_requested_at = case when t.steps_remaining = 1 and t.state in ('running', 'compensating') then weft.now()
+                                   else t.finalize_requested_at end
+  from weft.tasks o
+  where t.task_id = _apply_step_completion.task_id and o.task_id = t.task_id
+  returning t.steps_remaining, t.state, o.state into v_remaining, v_task_state, v_from;
+  if v_remaining = 0 and v_task_state = 'finalizing' and v_from <> 'finalizing' then
+    insert into weft.transitions (entity, task_id, from_state, to_state, reason, processor_id)
+    values ('task', _apply_step_completion.task_id, v_from::text, 'finalizing', 'all_steps_complete', processor_id);
+    perform weft._wake('weft_orchestrator', 'finalize');
   end if;
   return v_task_state;
 end
@@ -3172,8 +3191,9 @@ $$;
 --           alone and returned with state null (the claim expired and another processor took
 --           the task over, or it was finalized already) — the rest of the batch still goes in.
 -- Callers : orchestrators, with the task ids weft.claim_tasks_for_finalization gave them.
--- Locks   : each task row (in task id order, the order claims take them), then its claim and
---           step rows; the processor_stats row once, at the end.
+-- Locks   : each task row (in task id order, the order claims take them), then its claim row
+--           (renewed: a live claim cannot expire mid-batch) and step rows; the processor_stats
+--           row once, at the end.
 -- Errors  : WF001 task_ids or processor_id null, more than 1000 task ids.
 --
 -- Example : select * from weft.finalize_tasks(array['0190…'::uuid], 'orchestrator-1');
@@ -3196,8 +3216,13 @@ begin
   end if;
   for v_id in select distinct u.id from pg_catalog.unnest(task_ids) as u (id) where u.id is not null order by 1 loop
     perform 1 from weft.tasks t where t.task_id = v_id and t.state = 'finalizing' for no key update;
-    if found and exists (select 1 from weft.finalization_claims c where c.task_id = v_id
-                         and c.processor_id = finalize_tasks.processor_id and c.expires_at > weft.now()) then
+    if found then
+      -- The caller's live claim, locked and renewed for a few seconds (a holder may renew its
+      -- claim), so that it cannot expire between this check and weft._finalize_task's own.
+      update weft.finalization_claims c set expires_at = greatest(c.expires_at, weft.now() + interval '5 seconds')
+      where c.task_id = v_id and c.processor_id = finalize_tasks.processor_id and c.expires_at > weft.now();
+    end if;
+    if found then
       v_final := weft._finalize_task(v_id, processor_id);
       if v_final <> 'compensating' then
         v_done := v_done + 1;
@@ -3268,6 +3293,64 @@ begin
 end
 $$;
 --! EndIncluded weft/072-complete-steps.sql
+--! Included weft/073-complete-steps-and-read.sql
+-- weft.complete_steps_and_read(step_ids uuid[], attempts integer[], results jsonb[], processor_id text,
+--                              queue_name text, vt integer, qty integer)
+--   → table(reports jsonb, messages jsonb)  (one row)
+--
+-- Purpose : a worker's report and its next read in one transaction and one round trip. Applies
+--           the completions exactly as weft.complete_steps (reports: a JSON array of
+--           weft.step_report objects, in the order given), then reads up to `qty` messages from
+--           `queue_name` with pgmq.read(queue_name, vt, qty) (messages: a JSON array of
+--           pgmq.message_record objects — msg_id, read_ct, enqueued_at, vt, message, headers —
+--           oldest first). Children the completions just made ready are in that queue already,
+--           inside this transaction, so the worker that finished the parent takes them at once:
+--           no wake-up and no separate read between a parent and its child.
+--           qty 0 reads nothing (the same as weft.complete_steps).
+-- Callers : the TS worker SDK (its completion batcher, with the free slots as qty); any worker.
+-- Locks   : as weft.complete_steps; then the read messages' rows (FOR UPDATE SKIP LOCKED).
+-- Errors  : as weft.complete_steps; WF001 qty outside 0..1000 or vt < 0 or queue_name null when
+--           qty > 0; WF010 no namespace has this queue; WF012 the calling role may not read it.
+--
+-- Example : select * from weft.complete_steps_and_read(array[$1]::uuid[], array[1], array['{}']::jsonb[], 'w1', 'math', 30, 4);
+create function weft.complete_steps_and_read(
+  step_ids uuid[], attempts integer[], results jsonb[], processor_id text,
+  queue_name text default null, vt integer default 30, qty integer default 0
+) returns table (reports jsonb, messages jsonb)
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_namespace text;
+begin
+  if qty is null or qty < 0 or qty > 1000 then
+    raise exception 'qty must be between 0 and 1000, got %', coalesce(qty::text, 'null') using errcode = 'WF001';
+  end if;
+  if qty > 0 and (queue_name is null or vt is null or vt < 0) then
+    raise exception 'a read needs a queue_name and a vt of 0 or more (got %, %)', coalesce(queue_name, 'null'), coalesce(vt::text, 'null')
+      using errcode = 'WF001';
+  end if;
+  if qty > 0 then
+    select n.name into v_namespace from weft.namespaces n where n.queue_name = complete_steps_and_read.queue_name;
+    if v_namespace is null then
+      raise exception 'no namespace has the queue "%"', queue_name using errcode = 'WF010';
+    end if;
+    perform weft._assert_namespace_access(v_namespace); -- WF012: this runs as the owner, pgmq.read would not check
+  end if;
+
+  select coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(r) order by r.ord), '[]'::jsonb) into reports
+  from weft.complete_steps(step_ids, attempts, results, processor_id) with ordinality as r;
+  if qty > 0 then
+    select coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(m) order by m.msg_id), '[]'::jsonb) into messages
+    from pgmq.read(complete_steps_and_read.queue_name, vt, qty) m;
+  else
+    messages := '[]'::jsonb;
+  end if;
+  return next;
+end
+$$;
+--! EndIncluded weft/073-complete-steps-and-read.sql
 --! Included weft/070-privileges.sql
 -- Least privilege: which weft functions run as their owner, and what each group role may do.
 --
@@ -3351,7 +3434,7 @@ begin
       ('weft_orchestrator', array['orchestrator_tick', 'intake_task_requests', 'intake_step_results', 'fire_timers',
                                   'recover_stalled_steps', 'claim_tasks_for_finalization', 'claim_task_for_finalization',
                                   'finalize_task', 'finalize_tasks']),
-      ('weft_worker', array['complete_step', 'complete_steps', 'fail_step', 'heartbeat_step', 'checkpoint_step', 'release_step',
+      ('weft_worker', array['complete_step', 'complete_steps', 'complete_steps_and_read', 'fail_step', 'heartbeat_step', 'checkpoint_step', 'release_step',
                             'dead_letter_message']),
       ('weft_client', array['request_task', 'cancel_task'])
     ) g (role_name, functions)

@@ -11,7 +11,9 @@
 --           is found by the listeners' fallback poll (poll interval, default 1 s).
 -- Callers : weft._enqueue_steps, weft._request_finalization, weft.release_step, timer-setting
 --           functions (request_task with run_after, fail_step, retry_step).
--- Locks   : the weft.wakeups row, only when the window has passed (SKIP LOCKED).
+-- Locks   : the weft.wakeups row, only when the window has passed (SKIP LOCKED); for the first
+--           wake-up of a pair, a transaction-level advisory lock (try, never wait) on
+--           (hashtext('weft._wake'), hashtext(channel || '/' || payload)).
 -- Errors  : none (null channel or payload: nothing is sent).
 create function weft._wake_window_ms() returns integer
 language sql immutable parallel safe
@@ -37,6 +39,11 @@ begin
     return false;
   end if;
   if not found then
+    -- First wake-up of this pair. Another transaction inserting the same row right now would
+    -- make ON CONFLICT wait for it: the advisory lock says it is there, and it will notify.
+    if not pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext('weft._wake'), pg_catalog.hashtext(channel || '/' || payload)) then
+      return false;
+    end if;
     insert into weft.wakeups (channel, payload, notified_at) values (channel, payload, v_now) on conflict do nothing;
     if found then
       perform pg_catalog.pg_notify(channel, payload);

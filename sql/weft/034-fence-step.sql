@@ -23,6 +23,7 @@ as $$
 #variable_conflict use_column
 declare
   v_task_id uuid;
+  v_namespace text;
   v_task record;
   v_step record;
   v_out weft._fence_result;
@@ -33,11 +34,12 @@ begin
   if attempt is null or attempt < 1 then
     raise exception 'attempt must be a positive integer, got %', coalesce(attempt::text, 'null') using errcode = 'WF001';
   end if;
-  select s.task_id into v_task_id from weft.steps s where s.step_id = _fence_step.step_id;
+  select s.task_id, t.namespace into v_task_id, v_namespace
+  from weft.steps s join weft.tasks t on t.task_id = s.task_id where s.step_id = _fence_step.step_id;
   if v_task_id is null then
     raise exception 'step % not found', step_id using errcode = 'WF006';
   end if;
-  perform weft._assert_namespace_access((select t.namespace from weft.tasks t where t.task_id = v_task_id)); -- WF012 (070-privileges.sql)
+  perform weft._assert_namespace_access(v_namespace); -- WF012 (070-privileges.sql)
   if lock_task then
     select t.state, t.namespace, t.workflow_id into v_task from weft.tasks t where t.task_id = v_task_id for no key update;
   else

@@ -21,17 +21,19 @@ declare
   v_ready uuid[];
   v_remaining integer;
   v_task_state weft.task_state;
+  v_from weft.task_state;
 begin
-  select s.name, s.state, s.attempt, s.msg_id, t.namespace, t.workflow_id, t.state as task_state into v_step
-  from weft.steps s join weft.tasks t on t.task_id = s.task_id
-  where s.step_id = _apply_step_completion.step_id;
-
+  -- The step's new state, reading its old one in the same statement (the FROM row is the
+  -- version before the update).
   update weft.steps s
   set state = to_state, result = _apply_step_completion.result, error = null, finished_at = weft.now(), msg_id = null,
       deadline_at = null, ready_at = null, updated_at = pg_catalog.now()
-  where s.step_id = _apply_step_completion.step_id;
+  from weft.steps o join weft.tasks t on t.task_id = o.task_id
+  where s.step_id = _apply_step_completion.step_id and o.step_id = s.step_id
+  returning o.name, o.state, o.attempt, o.msg_id, t.namespace, t.workflow_id, t.state as task_state into v_step;
   if v_step.msg_id is not null then
-    perform pgmq.delete(v_step.namespace, v_step.msg_id);
+    -- pgmq.delete(namespace, msg_id), without its checks: the queue is the task's own.
+    execute pg_catalog.format('delete from pgmq.%I where msg_id = $1', 'q_' || v_step.namespace) using v_step.msg_id;
   end if;
   insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id, attempt, details)
   values ('step', task_id, step_id, v_step.state::text, to_state::text, reason, processor_id, v_step.attempt, details);
@@ -50,16 +52,24 @@ begin
     returning c.step_id, c.pending_parents, c.state
   )
   select pg_catalog.array_agg(dec.step_id) filter (where dec.pending_parents = 0 and dec.state = 'pending') into v_ready from dec;
-  if v_step.task_state in ('running', 'compensating') then
+  if v_ready is not null and v_step.task_state in ('running', 'compensating') then
     perform weft._enqueue_steps(v_ready, processor_id, 'parents_complete');
   end if;
 
-  update weft.tasks t set steps_remaining = t.steps_remaining - 1, updated_at = pg_catalog.now()
-  where t.task_id = _apply_step_completion.task_id
-  returning t.steps_remaining, t.state into v_remaining, v_task_state;
-  if v_remaining = 0 then
-    perform weft._request_finalization(task_id, 'all_steps_complete', processor_id);
-    v_task_state := 'finalizing';
+  -- One step fewer to go; the last one moves a running (or compensating) task to finalizing in
+  -- the same update (what weft._request_finalization does for the other callers).
+  update weft.tasks t
+  set steps_remaining = t.steps_remaining - 1, updated_at = pg_catalog.now(),
+      state = case when t.steps_remaining = 1 and t.state in ('running', 'compensating') then 'finalizing' else t.state end,
+      finalize_requested_at = case when t.steps_remaining = 1 and t.state in ('running', 'compensating') then weft.now()
+                                   else t.finalize_requested_at end
+  from weft.tasks o
+  where t.task_id = _apply_step_completion.task_id and o.task_id = t.task_id
+  returning t.steps_remaining, t.state, o.state into v_remaining, v_task_state, v_from;
+  if v_remaining = 0 and v_task_state = 'finalizing' and v_from <> 'finalizing' then
+    insert into weft.transitions (entity, task_id, from_state, to_state, reason, processor_id)
+    values ('task', _apply_step_completion.task_id, v_from::text, 'finalizing', 'all_steps_complete', processor_id);
+    perform weft._wake('weft_orchestrator', 'finalize');
   end if;
   return v_task_state;
 end

@@ -80,7 +80,7 @@ begin
       ('weft_orchestrator', array['orchestrator_tick', 'intake_task_requests', 'intake_step_results', 'fire_timers',
                                   'recover_stalled_steps', 'claim_tasks_for_finalization', 'claim_task_for_finalization',
                                   'finalize_task', 'finalize_tasks']),
-      ('weft_worker', array['complete_step', 'complete_steps', 'fail_step', 'heartbeat_step', 'checkpoint_step', 'release_step',
+      ('weft_worker', array['complete_step', 'complete_steps', 'complete_steps_and_read', 'fail_step', 'heartbeat_step', 'checkpoint_step', 'release_step',
                             'dead_letter_message']),
       ('weft_client', array['request_task', 'cancel_task'])
     ) g (role_name, functions)

@@ -7,8 +7,9 @@
 --           alone and returned with state null (the claim expired and another processor took
 --           the task over, or it was finalized already) — the rest of the batch still goes in.
 -- Callers : orchestrators, with the task ids weft.claim_tasks_for_finalization gave them.
--- Locks   : each task row (in task id order, the order claims take them), then its claim and
---           step rows; the processor_stats row once, at the end.
+-- Locks   : each task row (in task id order, the order claims take them), then its claim row
+--           (renewed: a live claim cannot expire mid-batch) and step rows; the processor_stats
+--           row once, at the end.
 -- Errors  : WF001 task_ids or processor_id null, more than 1000 task ids.
 --
 -- Example : select * from weft.finalize_tasks(array['0190…'::uuid], 'orchestrator-1');
@@ -31,8 +32,13 @@ begin
   end if;
   for v_id in select distinct u.id from pg_catalog.unnest(task_ids) as u (id) where u.id is not null order by 1 loop
     perform 1 from weft.tasks t where t.task_id = v_id and t.state = 'finalizing' for no key update;
-    if found and exists (select 1 from weft.finalization_claims c where c.task_id = v_id
-                         and c.processor_id = finalize_tasks.processor_id and c.expires_at > weft.now()) then
+    if found then
+      -- The caller's live claim, locked and renewed for a few seconds (a holder may renew its
+      -- claim), so that it cannot expire between this check and weft._finalize_task's own.
+      update weft.finalization_claims c set expires_at = greatest(c.expires_at, weft.now() + interval '5 seconds')
+      where c.task_id = v_id and c.processor_id = finalize_tasks.processor_id and c.expires_at > weft.now();
+    end if;
+    if found then
       v_final := weft._finalize_task(v_id, processor_id);
       if v_final <> 'compensating' then
         v_done := v_done + 1;

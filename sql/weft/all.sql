@@ -64,4 +64,5 @@
 --!include weft/069-release-step.sql
 --!include weft/071-finalize-tasks.sql
 --!include weft/072-complete-steps.sql
+--!include weft/073-complete-steps-and-read.sql
 --!include weft/070-privileges.sql
