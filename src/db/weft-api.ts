@@ -91,6 +91,34 @@ export interface Completion {
   result: unknown;
 }
 
+/** A message read along with a batch of reports (weft.complete_steps_and_read). */
+export interface ReadMessage {
+  msg_id: string;
+  message: unknown;
+}
+
+/**
+ * SQL: `select * from weft.complete_steps_and_read(step_ids => …, attempts => …, results => …,
+ * processor_id => …, queue_name => …, vt => …, qty => …)` — the batch of completions, then up to
+ * `qty` messages read from the queue, in one transaction.
+ */
+export function completeStepsAndRead(
+  sql: Sql,
+  completions: Completion[],
+  processorId: string,
+  read: { queue: string; vt: number; qty: number },
+): Promise<{ reports: StepReport[]; messages: ReadMessage[] }> {
+  return call(async () => {
+    const [row] = await sql<{ reports: StepReport[]; messages: { msg_id: number | string; message: unknown }[] }[]>`
+      select * from weft.complete_steps_and_read(
+        step_ids => ${completions.map((c) => c.stepId)}::uuid[],
+        attempts => ${completions.map((c) => c.attempt)}::int[],
+        results => array(select e from jsonb_array_elements(${json(sql, completions.map((c) => (c.result === undefined ? null : c.result)))}) with ordinality as x (e, i) order by i),
+        processor_id => ${processorId}, queue_name => ${read.queue}, vt => ${read.vt}::int, qty => ${read.qty}::int)`;
+    return { reports: row!.reports, messages: row!.messages.map((m) => ({ msg_id: String(m.msg_id), message: m.message })) };
+  });
+}
+
 /**
  * SQL: `select * from weft.complete_steps(step_ids => …, attempts => …, results => …, processor_id => …)` —
  * a batch of completions in one transaction; reports in the order given. All or nothing on errors.

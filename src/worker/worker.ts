@@ -47,7 +47,12 @@ interface InFlight {
   msgId: string;
   controller: AbortController;
   done: Promise<void>;
+  /** Frees the concurrency slot (once): when the handler returns, before its report commits. */
+  free: () => void;
 }
+
+/** Reports written behind (handler done, report not yet committed) before reading stops. */
+const MAX_PENDING_REPORTS = 200;
 
 export interface WorkerStats {
   completed: number;
@@ -73,12 +78,16 @@ export class Worker {
   private namespaces: string[];
   private readonly allNamespaces: boolean;
   private readonly inFlight = new Map<string, InFlight>();
+  /** Every step from read to report committed (inFlight holds only those whose handler runs). */
+  private readonly unfinished = new Set<Promise<void>>();
   private readonly sleeper = new WakeableSleep();
   private readonly controller = new AbortController();
   private loop: Promise<void> | undefined;
   private unlisten: (() => Promise<void>) | undefined;
   private nextNamespace = 0;
   private readonly completions: CompletionBatcher;
+  /** Slots held for messages a report call is reading along (weft.complete_steps_and_read). */
+  private reserved = 0;
 
   constructor(options: WorkerOptions) {
     this.sql = options.sql;
@@ -93,7 +102,21 @@ export class Worker {
     this.listen = options.listen ?? true;
     this.namespaces = [...(options.namespaces ?? [])];
     this.allNamespaces = this.namespaces.length === 0;
-    this.completions = new CompletionBatcher(this.sql, this.processorId);
+    this.completions = new CompletionBatcher(this.sql, this.processorId, {
+      readAlong: {
+        reserve: (queue) => {
+          if (this.controller.signal.aborted || !this.namespaces.includes(queue)) return { vt: this.vt, qty: 0 };
+          const qty = Math.max(0, Math.min(this.batchSize, this.concurrency - this.inFlight.size - this.reserved));
+          this.reserved += qty;
+          return { vt: this.vt, qty };
+        },
+        deliver: (queue, reserved, messages) => {
+          this.reserved -= reserved;
+          for (const m of messages) this.takeReadAlong(queue, m.msg_id, m.message);
+          if (reserved > messages.length) this.sleeper.wake();
+        },
+      },
+    });
   }
 
   /** Registers a handler under the name workflow steps use. */
@@ -151,6 +174,9 @@ export class Worker {
         this.log.warn({ released: this.inFlight.size }, 'released unfinished steps to other workers');
       }
     }
+    // Reports written behind: let them commit (each gives up after a few tries).
+    const stillRunning = new Set([...this.inFlight.values()].map((f) => f.done));
+    await Promise.allSettled([...this.unfinished].filter((p) => !stillRunning.has(p)));
     await this.unlisten?.().catch(() => undefined);
     this.log.info({ stats: this.stats }, 'worker stopped');
   }
@@ -160,11 +186,14 @@ export class Worker {
     let failures = 0;
     while (!signal.aborted) {
       try {
-        const free = this.concurrency - this.inFlight.size;
+        // A handler that returned frees its slot at once; its report is written behind, up to
+        // MAX_PENDING_REPORTS (then reading waits for the database to catch up).
+        const backlog = this.unfinished.size - this.inFlight.size;
+        const free = backlog >= MAX_PENDING_REPORTS ? 0 : Math.max(0, this.concurrency - this.inFlight.size - this.reserved);
         let got = 0;
         if (free > 0 && this.namespaces.length > 0) got = await this.fetchAndStart(free);
         failures = 0;
-        if (got === 0 || this.inFlight.size >= this.concurrency) {
+        if (got === 0 || free === 0 || this.inFlight.size >= this.concurrency) {
           // A slot freeing wakes the sleep; after a NOTIFY, read again once its window has passed.
           await this.sleeper.sleep(this.sleeper.capAfterWake(this.pollIntervalMs, WAKE_WINDOW_MS), signal);
         }
@@ -195,6 +224,20 @@ export class Worker {
     return started;
   }
 
+  /** A message read along with a report: started, or handed back at once if we are stopping. */
+  private takeReadAlong(queue: string, msgId: string, body: unknown): void {
+    if (this.controller.signal.aborted) {
+      void this.sql`select pgmq.set_vt(queue_name => ${queue}, msg_id => ${msgId}::bigint, vt => 0)`.catch((err: unknown) =>
+        this.log.warn({ err: coerceError(err), queue, msgId }, 'could not hand back a message read while stopping; it shows again after its visibility timeout'),
+      );
+      return;
+    }
+    this.startOne(queue, msgId, body).catch((err: unknown) => {
+      this.stats.errors++;
+      this.log.error({ err: coerceError(err), queue, msgId }, 'could not start a message read along with a report; it shows again after its visibility timeout');
+    });
+  }
+
   private async startOne(queue: string, msgId: string, body: unknown): Promise<void> {
     const parsed = parseStepMessage(body);
     if (!parsed.ok) {
@@ -205,12 +248,28 @@ export class Worker {
     }
     const message = parsed.message;
     const controller = new AbortController();
-    const entry: InFlight = { message, queue, msgId, controller, done: Promise.resolve() };
+    let freed = false;
+    const entry: InFlight = {
+      message,
+      queue,
+      msgId,
+      controller,
+      done: Promise.resolve(),
+      free: () => {
+        if (freed) return;
+        freed = true;
+        this.inFlight.delete(message.step_id);
+        this.sleeper.wake();
+      },
+    };
     this.inFlight.set(message.step_id, entry);
-    entry.done = this.execute(entry).finally(() => {
-      this.inFlight.delete(message.step_id);
+    const done = this.execute(entry).finally(() => {
+      entry.free();
+      this.unfinished.delete(done);
       this.sleeper.wake();
     });
+    entry.done = done;
+    this.unfinished.add(done);
   }
 
   private async execute(entry: InFlight): Promise<void> {
@@ -288,15 +347,17 @@ export class Worker {
     };
     try {
       const result = await (handler as unknown as StepHandler)(ctx);
+      entry.free();
       if (abortReason && abortReason !== 'deadline') {
         log.info({ reason: abortReason }, 'step abandoned; result not reported');
         return;
       }
       if (abortReason === 'deadline') throw Object.assign(new Error(`attempt ${m.attempt} passed its deadline`), { code: 'timeout' });
-      const report = await this.report(entry, log, () => this.completions.complete({ stepId: m.step_id, attempt: m.attempt, result: result ?? null }));
+      const report = await this.report(entry, log, () => this.completions.complete({ stepId: m.step_id, attempt: m.attempt, result: result ?? null }, entry.queue));
       if (report?.outcome === 'applied' || report?.outcome === 'duplicate') this.stats.completed++;
       else if (report) this.stats.rejected++;
     } catch (err) {
+      entry.free();
       if (abortReason && abortReason !== 'deadline') {
         log.info({ reason: abortReason }, 'step aborted');
         return;
