@@ -27,9 +27,10 @@ export interface Sizes {
   w2PauseMs: number;
   /** W3: diamond tasks in one burst. */
   w3Tasks: number;
-  /** W4: chain tasks and steps per chain. */
+  /** W4: chain tasks and steps per chain; chains run one at a time for the hand-off at idle. */
   w4Tasks: number;
   w4Steps: number;
+  w4IdleTasks: number;
   /** W5: fan-out/fan-in tasks and the width of the fan. */
   w5Tasks: number;
   w5Width: number;
@@ -62,6 +63,7 @@ export const FULL_SIZES: Sizes = {
   w3Tasks: 2_000,
   w4Tasks: 200,
   w4Steps: 20,
+  w4IdleTasks: 10,
   w5Tasks: 50,
   w5Width: 100,
   latencyConcurrency: 10,
@@ -86,6 +88,7 @@ export const QUICK_SIZES: Sizes = {
   w3Tasks: 30,
   w4Tasks: 5,
   w4Steps: 20,
+  w4IdleTasks: 2,
   w5Tasks: 2,
   w5Width: 100,
   latencyConcurrency: 10,

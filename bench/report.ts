@@ -72,6 +72,8 @@ export function comparisonRows(c1: number, c2: number): Row[] {
     r('W4', 'steps_per_s', 'chain steps', 'steps/s', 'higher'),
     r('W4', 'handoff_p50_ms', 'hand-off p50', 'ms', 'lower'),
     r('W4', 'handoff_p95_ms', 'hand-off p95', 'ms', 'lower'),
+    r('W4', 'idle_handoff_p50_ms', 'hand-off at idle p50', 'ms', 'lower'),
+    r('W4', 'idle_handoff_p95_ms', 'hand-off at idle p95', 'ms', 'lower'),
     r('W5', 'tasks_per_s', 'fan tasks', 'tasks/s', 'higher'),
     r('W5', 'steps_per_s', 'fan steps', 'steps/s', 'higher'),
     r('W5', 'makespan_p50_ms', 'makespan p50', 'ms', 'lower'),
