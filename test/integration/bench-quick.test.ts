@@ -43,10 +43,11 @@ describe('weft bench --quick', () => {
         if (part.verification) expect(part.verification.problems, `${result.workload} ${part.part}`).toEqual([]);
       }
     }
-    // Every workload that runs tasks checked them: W1's two processing passes, W2–W5, the scale
-    // backlogs and bursts, and the burst of the memory workload.
+    // Every workload that runs tasks checked them: W1's two processing passes, W2–W5 (W4 twice:
+    // the burst and the chains at idle), the scale backlogs and bursts, and the burst of the
+    // memory workload.
     const verified = report.results.flatMap((r) => r.parts.filter((p) => p.verification?.ok && p.verification.tasks > 0).map((p) => `${r.workload}: ${p.part}`));
-    expect(verified).toHaveLength(2 + 4 + 4 + 1);
+    expect(verified).toHaveLength(2 + 5 + 4 + 1);
     // The table on stdout names the figures.
     expect(run.stdout).toContain('enqueue one by one');
     expect(run.stdout).toContain('idle orchestrator');
