@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:8d5b29fc73cf7be15cba1e75ed2297513486a87c
+--! Hash: sha1:bc63cbb1bb55aad2ee632c6cbe03b076a5e86c73
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -3339,8 +3339,9 @@ begin
     perform weft._assert_namespace_access(v_namespace); -- WF012: this runs as the owner, pgmq.read would not check
   end if;
 
-  select coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(r) order by r.ord), '[]'::jsonb) into reports
-  from weft.complete_steps(step_ids, attempts, results, processor_id) with ordinality as r;
+  select coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(r) operator(pg_catalog.-) 'ord' order by r.ord), '[]'::jsonb) into reports
+  from weft.complete_steps(step_ids, attempts, results, processor_id)
+    with ordinality as r (outcome, reason, step_id, step_state, attempt, task_id, task_state, ord);
   if qty > 0 then
     select coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(m) order by m.msg_id), '[]'::jsonb) into messages
     from pgmq.read(complete_steps_and_read.queue_name, vt, qty) m;

@@ -43,8 +43,9 @@ begin
     perform weft._assert_namespace_access(v_namespace); -- WF012: this runs as the owner, pgmq.read would not check
   end if;
 
-  select coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(r) order by r.ord), '[]'::jsonb) into reports
-  from weft.complete_steps(step_ids, attempts, results, processor_id) with ordinality as r;
+  select coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(r) operator(pg_catalog.-) 'ord' order by r.ord), '[]'::jsonb) into reports
+  from weft.complete_steps(step_ids, attempts, results, processor_id)
+    with ordinality as r (outcome, reason, step_id, step_state, attempt, task_id, task_state, ord);
   if qty > 0 then
     select coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(m) order by m.msg_id), '[]'::jsonb) into messages
     from pgmq.read(complete_steps_and_read.queue_name, vt, qty) m;

@@ -45,11 +45,18 @@ export class CompletionBatcher {
   /** Calls made with more than one report, and messages read along, for tests and metrics. */
   batches = 0;
   readAlongMessages = 0;
+  batchErrors = 0;
 
   constructor(
     private readonly sql: Sql,
     private readonly processorId: string,
-    private readonly options: { maxBatch?: number; parallel?: number; readAlong?: ReadAlong } = {},
+    private readonly options: {
+      maxBatch?: number;
+      parallel?: number;
+      readAlong?: ReadAlong;
+      /** A batch call failed and its reports go one by one (the worker logs it). */
+      onBatchError?: (err: unknown, reports: number) => void;
+    } = {},
   ) {}
 
   /** Reports one completion; resolves with its own report. `queue`: where the step came from. */
@@ -91,7 +98,9 @@ export class CompletionBatcher {
       const reports = await completeSteps(this.sql, completions, this.processorId);
       this.batches++;
       batch.forEach((p, i) => p.resolve(reports[i]!));
-    } catch {
+    } catch (err) {
+      this.batchErrors++;
+      this.options.onBatchError?.(err, batch.length);
       await Promise.all(batch.map((p) => this.one(p)));
     } finally {
       if (read) readAlong!.deliver(read.queue, read.qty, messages);

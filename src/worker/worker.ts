@@ -116,6 +116,8 @@ export class Worker {
           if (reserved > messages.length) this.sleeper.wake();
         },
       },
+      onBatchError: (err, reports) =>
+        this.log.warn({ err: coerceError(err), reports }, 'batched report failed; sending its reports one by one'),
     });
   }
 

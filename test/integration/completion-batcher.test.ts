@@ -16,6 +16,10 @@ beforeAll(async () => {
   db = await testDatabase('completion_batcher');
   await registerWorkflow(db.sql, { namespace: 'cb', name: 'one', version: '1', steps: [{ name: 'only', handler: 'h' }] });
   await registerWorkflow(db.sql, {
+    namespace: 'cb', name: 'pair', version: '1',
+    steps: [{ name: 'first', handler: 'h' }, { name: 'second', handler: 'h', depends_on: ['first'] }],
+  });
+  await registerWorkflow(db.sql, {
     namespace: 'cb', name: 'retry_now', version: '1',
     steps: [{ name: 'only', handler: 'h', retry: { strategy: 'fixed', base_ms: 0, max_attempts: 3 } }],
   });
@@ -138,5 +142,26 @@ describe('CompletionBatcher', () => {
     const reports = await Promise.all(steps.map((stepId) => batcher.complete({ stepId, attempt: 1, result: 2 })));
     expect(reports.map((r) => [r.step_id, r.outcome])).toEqual(steps.map((id) => [id, 'applied']));
     expect(batcher.batches).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reads along: a completion comes back with the child it made ready, read for this worker', async () => {
+    await db.sql`select pgmq.purge_queue('cb')`;
+    const taskId = await requestTask(db.sql, 'cb', 'pair', {});
+    const [first] = await db.sql<{ step_id: string }[]>`select step_id from weft.steps where task_id = ${taskId}::uuid and name = 'first'`;
+    const delivered: { queue: string; reserved: number; steps: string[] }[] = [];
+    const batcher = new CompletionBatcher(db.sql, 'cb-read', {
+      readAlong: {
+        reserve: () => ({ vt: 30, qty: 5 }),
+        deliver: (queue, reserved, messages) =>
+          delivered.push({ queue, reserved, steps: messages.map((m) => (m.message as { step: string }).step) }),
+      },
+    });
+    const report = await batcher.complete({ stepId: first!.step_id, attempt: 1, result: 1 }, 'cb');
+    expect(report.outcome).toBe('applied');
+    expect(delivered).toEqual([{ queue: 'cb', reserved: 5, steps: ['second'] }]);
+    expect(batcher.readAlongMessages).toBe(1);
+    expect(batcher.batchErrors).toBe(0);
+    const [m] = await db.sql<{ read_ct: number }[]>`select read_ct from pgmq.q_cb where message ->> 'step' = 'second'`;
+    expect(m).toEqual({ read_ct: 1 });
   });
 });

@@ -65,5 +65,8 @@ export function registerWorker(program: Command): Command {
       } finally {
         await rt.close();
       }
+      // A handler that ignores its AbortSignal must not keep a stopped worker alive past the
+      // grace period: its attempt was released (or its lease runs out), so the process ends.
+      setTimeout(() => process.exit(process.exitCode ?? 0), 1000).unref();
     });
 }
