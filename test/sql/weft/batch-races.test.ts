@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '../../../src/db/connection.js';
 import { testDatabase, type TestDatabase } from '../../support/db.js';
 import { registerWorkflow, requestTask } from '../../support/sql-driver.js';
-import { completeByName, single } from './fixtures.js';
+import { completeByName, single, untilBlocked } from './fixtures.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -21,16 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await db.drop();
 });
-
-/** Waits until backend `pid` is blocked on a lock (bounded). */
-async function untilBlocked(pid: number): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    const [r] = await db.sql<{ w: string | null }[]>`select wait_event_type as w from pg_stat_activity where pid = ${pid}`;
-    if (r?.w === 'Lock') return;
-    await new Promise((res) => setTimeout(res, 10));
-  }
-  throw new Error(`backend ${pid} never waited for a lock`);
-}
 
 describe('weft._wake, first wake-up of a channel/payload', () => {
   it('returns false without waiting while another open transaction is inserting the same (new) wakeups row', async () => {
@@ -80,7 +70,7 @@ describe('weft.finalize_tasks, a claim locked by another session that expires me
       await holder`select 1 from weft.finalization_claims where task_id = ${second}::uuid for update`;
       const [{ pid }] = (await finalizer`select pg_backend_pid() as pid`) as unknown as [{ pid: number }];
       const batch = finalizer`select task_id, state::text from weft.finalize_tasks(${[first, second]}::uuid[], 'orch')`.execute();
-      await untilBlocked(pid);
+      await untilBlocked(db.sql, pid);
       await db.sql`select weft.shift_clock(interval '1500 milliseconds')`;
       await release(holder as unknown as Sql, second);
       const rows = (await batch) as unknown as { task_id: string; state: string | null }[];

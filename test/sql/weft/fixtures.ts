@@ -182,3 +182,13 @@ export async function failByName(
     from weft.fail_step(${s.step_id}::uuid, ${s.attempt}, ${sql.json(error as never)}, ${retryable})`;
   return r!;
 }
+
+/** Waits until backend `pid` is blocked on a lock (bounded: fails after ~10 s of polling). */
+export async function untilBlocked(sql: Sql, pid: number): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    const [r] = await sql<{ w: string | null }[]>`select wait_event_type as w from pg_stat_activity where pid = ${pid}`;
+    if (r?.w === 'Lock') return;
+    await new Promise((res) => setTimeout(res, 10));
+  }
+  throw new Error(`backend ${pid} never waited for a lock`);
+}

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '../../../src/db/connection.js';
 import { testDatabase, type TestDatabase } from '../../support/db.js';
 import { registerWorkflow } from '../../support/sql-driver.js';
-import { diamond, single, stepRow } from './fixtures.js';
+import { diamond, single, stepRow, untilBlocked } from './fixtures.js';
 
 let db: TestDatabase;
 let pools: Sql[];
@@ -42,16 +42,6 @@ function barrier(n: number): () => Promise<void> {
     if (arrived === n) release();
     return gate;
   };
-}
-
-/** Waits until backend `pid` is blocked on a lock (bounded: fails after ~10 s of polling). */
-async function untilBlocked(pid: number): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    const [r] = await db.sql<{ w: string | null }[]>`select wait_event_type as w from pg_stat_activity where pid = ${pid}`;
-    if (r?.w === 'Lock') return;
-    await new Promise((res) => setTimeout(res, 10));
-  }
-  throw new Error(`backend ${pid} never waited for a lock`);
 }
 
 /** Diamond tasks whose `start` is complete: `left` and `right` are enqueued. */
@@ -94,7 +84,7 @@ describe('race 1: two parents of a join complete at the same instant', () => {
         await b`begin`;
         await a`select * from weft.complete_step(${first}::uuid, 1, '16')`;
         const blocked = b`select * from weft.complete_step(${second}::uuid, 1, '8')`.execute();
-        await untilBlocked(pid);
+        await untilBlocked(db.sql, pid);
         await a`commit`;
         const [report] = (await blocked) as unknown as { outcome: string }[];
         await b`commit`;

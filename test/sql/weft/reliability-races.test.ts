@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '../../../src/db/connection.js';
 import { testDatabase, type TestDatabase } from '../../support/db.js';
 import { registerWorkflow, requestTask } from '../../support/sql-driver.js';
-import { linear, single, sqlError, stepRow } from './fixtures.js';
+import { linear, single, sqlError, stepRow, untilBlocked } from './fixtures.js';
 
 type Reserved = Awaited<ReturnType<Sql['reserve']>>;
 
@@ -44,16 +44,6 @@ function barrier(n: number): () => Promise<void> {
 async function pidOf(c: Reserved): Promise<number> {
   const [r] = await c<{ pid: number }[]>`select pg_backend_pid() as pid`;
   return r!.pid;
-}
-
-/** Waits until backend `pid` is blocked on a lock (bounded: fails after ~10 s of polling). */
-async function untilBlocked(pid: number): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    const [r] = await db.sql<{ w: string | null }[]>`select wait_event_type as w from pg_stat_activity where pid = ${pid}`;
-    if (r?.w === 'Lock') return;
-    await new Promise((res) => setTimeout(res, 10));
-  }
-  throw new Error(`backend ${pid} never waited for a lock`);
 }
 
 /** Runs `fn` with two reserved connections (released afterwards). */
@@ -136,13 +126,13 @@ describe('race 1: cancel_task against complete_step of the last step', () => {
         if (completeFirst) {
           completed = await complete(a);
           const blocked = cancel(b).execute();
-          await untilBlocked(pid); // the cancel waits for the task row the completion holds
+          await untilBlocked(db.sql, pid); // the cancel waits for the task row the completion holds
           await a`commit`;
           cancelled = await blocked;
         } else {
           cancelled = await cancel(a);
           const blocked = complete(b).execute();
-          await untilBlocked(pid); // the completion waits for the task row the cancel holds
+          await untilBlocked(db.sql, pid); // the completion waits for the task row the cancel holds
           await a`commit`;
           completed = await blocked;
         }
@@ -251,7 +241,7 @@ describe('race 2: a retry against the late result of the attempt it replaces', (
           await b`begin`;
           expect((await retry(a))[0]!.retried_steps).toBe(1);
           const late = lateResult(b).execute();
-          await untilBlocked(pidB);
+          await untilBlocked(db.sql, pidB);
           await a`commit`;
           expect((await late)[0]).toEqual({ outcome: 'rejected', reason: 'superseded_attempt' });
           await b`commit`;
@@ -288,7 +278,7 @@ describe('race 2: a retry against the late result of the attempt it replaces', (
         expect((await a<{ retried_steps: number }[]>`select retried_steps from weft.fire_timers('rel-recovery')`)[0]!.retried_steps).toBe(1);
         const late = b<{ outcome: string; reason: string }[]>`
           select outcome, reason from weft.complete_step(${only.step_id}::uuid, 1, '"attempt 1"')`.execute();
-        await untilBlocked(pidB);
+        await untilBlocked(db.sql, pidB);
         await a`commit`;
         expect((await late)[0]).toEqual({ outcome: 'rejected', reason: 'superseded_attempt' });
         await b`commit`;
@@ -378,7 +368,7 @@ describe('race 3: two orchestrators on one expired claim', () => {
         const [won] = await first<{ outcome: string }[]>`select outcome from weft.claim_task_for_finalization(${taskId}::uuid, ${firstName})`;
         expect(won!.outcome).toBe('taken_over');
         const waiting = second<{ outcome: string }[]>`select outcome from weft.claim_task_for_finalization(${taskId}::uuid, ${secondName})`.execute();
-        await untilBlocked(pids[i % 2 === 0 ? 1 : 0]!);
+        await untilBlocked(db.sql, pids[i % 2 === 0 ? 1 : 0]!);
         await first`commit`;
         expect((await waiting)[0]!.outcome).toBe('contended');
         await second`commit`;
