@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:bc63cbb1bb55aad2ee632c6cbe03b076a5e86c73
+--! Hash: sha1:143f8f34369b3e74a588f4ba21f3bae9ce3a4611
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -2331,7 +2331,6 @@ declare
   v_ready uuid[];
   v_remaining integer;
   v_task_state weft.task_state;
-  v_from weft.task_state;
 begin
   -- The step's new state, reading its old one in the same statement (the FROM row is the
   -- version before the update).
@@ -2342,8 +2341,7 @@ begin
   where s.step_id = _apply_step_completion.step_id and o.step_id = s.step_id
   returning o.name, o.state, o.attempt, o.msg_id, t.namespace, t.workflow_id, t.state as task_state into v_step;
   if v_step.msg_id is not null then
-    -- pgmq.delete(namespace, msg_id), without its checks: the queue is the task's own.
-    execute pg_catalog.format('delete from pgmq.%I where msg_id = $1', 'q_' || v_step.namespace) using v_step.msg_id;
+    perform pgmq.delete(v_step.namespace, v_step.msg_id);
   end if;
   insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id, attempt, details)
   values ('step', task_id, step_id, v_step.state::text, to_state::text, reason, processor_id, v_step.attempt, details);
@@ -2366,20 +2364,12 @@ begin
     perform weft._enqueue_steps(v_ready, processor_id, 'parents_complete');
   end if;
 
-  -- One step fewer to go; the last one moves a running (or compensating) task to finalizing in
-  -- the same update (what weft._request_finalization does for the other callers).
-  update weft.tasks t
-  set steps_remaining = t.steps_remaining - 1, updated_at = pg_catalog.now(),
-      state = case when t.steps_remaining = 1 and t.state in ('running', 'compensating') then 'finalizing' else t.state end,
-      finalize_requested_at = case when t.steps_remaining = 1 and t.state in ('running', 'compensating') then weft.now()
-                                   else t.finalize_requested_at end
-  from weft.tasks o
-  where t.task_id = _apply_step_completion.task_id and o.task_id = t.task_id
-  returning t.steps_remaining, t.state, o.state into v_remaining, v_task_state, v_from;
-  if v_remaining = 0 and v_task_state = 'finalizing' and v_from <> 'finalizing' then
-    insert into weft.transitions (entity, task_id, from_state, to_state, reason, processor_id)
-    values ('task', _apply_step_completion.task_id, v_from::text, 'finalizing', 'all_steps_complete', processor_id);
-    perform weft._wake('weft_orchestrator', 'finalize');
+  update weft.tasks t set steps_remaining = t.steps_remaining - 1, updated_at = pg_catalog.now()
+  where t.task_id = _apply_step_completion.task_id
+  returning t.steps_remaining, t.state into v_remaining, v_task_state;
+  if v_remaining = 0 then
+    perform weft._request_finalization(task_id, 'all_steps_complete', processor_id);
+    v_task_state := 'finalizing';
   end if;
   return v_task_state;
 end
