@@ -97,6 +97,10 @@ export interface ReadMessage {
   message: unknown;
 }
 
+/** The completions' results as the jsonb[] argument (sent as one JSON array, unnested in order). */
+const resultsArray = (sql: Sql, completions: Completion[]) =>
+  sql`array(select e from jsonb_array_elements(${json(sql, completions.map((c) => (c.result === undefined ? null : c.result)))}) with ordinality as x (e, i) order by i)`;
+
 /**
  * SQL: `select * from weft.complete_steps_and_read(step_ids => …, attempts => …, results => …,
  * processor_id => …, queue_name => …, vt => …, qty => …)` — the batch of completions, then up to
@@ -113,7 +117,7 @@ export function completeStepsAndRead(
       select * from weft.complete_steps_and_read(
         step_ids => ${completions.map((c) => c.stepId)}::uuid[],
         attempts => ${completions.map((c) => c.attempt)}::int[],
-        results => array(select e from jsonb_array_elements(${json(sql, completions.map((c) => (c.result === undefined ? null : c.result)))}) with ordinality as x (e, i) order by i),
+        results => ${resultsArray(sql, completions)},
         processor_id => ${processorId}, queue_name => ${read.queue}, vt => ${read.vt}::int, qty => ${read.qty}::int)`;
     return { reports: row!.reports, messages: row!.messages.map((m) => ({ msg_id: String(m.msg_id), message: m.message })) };
   });
@@ -129,7 +133,7 @@ export function completeSteps(sql: Sql, completions: Completion[], processorId: 
       select * from weft.complete_steps(
         step_ids => ${completions.map((c) => c.stepId)}::uuid[],
         attempts => ${completions.map((c) => c.attempt)}::int[],
-        results => array(select e from jsonb_array_elements(${json(sql, completions.map((c) => (c.result === undefined ? null : c.result)))}) with ordinality as x (e, i) order by i),
+        results => ${resultsArray(sql, completions)},
         processor_id => ${processorId})`;
     return [...rows];
   });

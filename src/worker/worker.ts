@@ -11,11 +11,12 @@
  *   await worker.start();   …   await worker.stop();
  */
 import type { Sql } from '../db/connection.js';
-import { WeftSqlState, coerceError, sqlStateOf } from '../db/errors.js';
+import { coerceError } from '../db/errors.js';
 import { checkpointStep, failStep, heartbeatStep, requestTask } from '../db/weft-api.js';
 import type { Logger } from '../observability/logger.js';
 import { WAKE_WINDOW_MS, WakeableSleep } from '../util/wake-sleep.js';
 import { CompletionBatcher } from './completion-batcher.js';
+import { sendReport, type ReportTarget } from './send-report.js';
 import { describeError, type StepContext, type StepHandler } from './handler.js';
 import { parseStepMessage, type StepMessage } from './step-message.js';
 
@@ -183,6 +184,11 @@ export class Worker {
     this.log.info({ stats: this.stats }, 'worker stopped');
   }
 
+  /** Where a report's failures go (see sendReport). */
+  private reportTarget(entry: InFlight, log: Logger): ReportTarget {
+    return { sql: this.sql, processorId: this.processorId, stats: this.stats, log, queue: entry.queue, msgId: entry.msgId };
+  }
+
   private async run(): Promise<void> {
     const signal = this.controller.signal;
     let failures = 0;
@@ -279,7 +285,7 @@ export class Worker {
     const log = this.log.child({ taskId: m.task_id, stepId: m.step_id, step: m.step, attempt: m.attempt, namespace: m.namespace });
     const handler = this.handlers.get(m.handler);
     if (!handler) {
-      await this.report(entry, log, () =>
+      await sendReport(this.reportTarget(entry, log), () =>
         failStep(this.sql, m.step_id, m.attempt, { code: 'handler_not_registered', message: `no handler "${m.handler}" is registered on worker ${this.processorId}` }, true, this.processorId),
       );
       return;
@@ -355,7 +361,7 @@ export class Worker {
         return;
       }
       if (abortReason === 'deadline') throw Object.assign(new Error(`attempt ${m.attempt} passed its deadline`), { code: 'timeout' });
-      const report = await this.report(entry, log, () => this.completions.complete({ stepId: m.step_id, attempt: m.attempt, result: result ?? null }, entry.queue));
+      const report = await sendReport(this.reportTarget(entry, log), () => this.completions.complete({ stepId: m.step_id, attempt: m.attempt, result: result ?? null }, entry.queue));
       if (report?.outcome === 'applied' || report?.outcome === 'duplicate') this.stats.completed++;
       else if (report) this.stats.rejected++;
     } catch (err) {
@@ -366,42 +372,12 @@ export class Worker {
       }
       const { error, retryable } = describeError(abortReason === 'deadline' ? Object.assign(coerceError(err), { code: 'timeout' }) : err);
       log.warn({ err: coerceError(err), retryable }, 'step failed');
-      const report = await this.report(entry, log, () => failStep(this.sql, m.step_id, m.attempt, error, retryable, this.processorId));
+      const report = await sendReport(this.reportTarget(entry, log), () => failStep(this.sql, m.step_id, m.attempt, error, retryable, this.processorId));
       if (report?.outcome === 'applied') this.stats.failed++;
       else if (report) this.stats.rejected++;
     } finally {
       clearInterval(heartbeat);
       if (deadlineTimer) clearTimeout(deadlineTimer);
-    }
-  }
-
-  /**
-   * Sends a report, retrying transient failures; gives up after a few tries (the lease then expires and the step is redone).
-   * A message naming a step that does not exist (WF006) or an attempt never started (WF007 raised) can never be
-   * applied: it is dead-lettered (archived, with the SQLSTATE) instead of coming back after every lease.
-   */
-  private async report<T>(entry: InFlight, log: Logger, send: () => Promise<T>): Promise<T | undefined> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await send();
-      } catch (err) {
-        const e = coerceError(err);
-        const code = sqlStateOf(err);
-        if (code === WeftSqlState.stepNotFound || code === WeftSqlState.staleAttempt) {
-          this.stats.deadLettered++;
-          log.error({ err: e, queue: entry.queue, msgId: entry.msgId }, 'step message names no such step or attempt; dead-lettered');
-          await this.sql`select weft.dead_letter_message(queue_name => ${entry.queue}, msg_id => ${entry.msgId}::bigint, reason => ${e.message}, processor_id => ${this.processorId}, sqlstate => ${code})`.catch(
-            (dlErr: unknown) => log.error({ err: coerceError(dlErr) }, 'could not dead-letter the step message'),
-          );
-          return undefined;
-        }
-        if (attempt >= 5 || code?.startsWith('WF')) {
-          this.stats.errors++;
-          log.error({ err: e }, 'could not report the step result');
-          return undefined;
-        }
-        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
-      }
     }
   }
 }
