@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:143f8f34369b3e74a588f4ba21f3bae9ce3a4611
+--! Hash: sha1:f993308c4427cfcb93e7a05f4e5f2ca3664b282f
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -1272,7 +1272,8 @@ $$;
 --
 -- Purpose : running (or compensating) → finalizing: nothing more will be started for the task; an orchestrator
 --           claims and finalizes it (weft.claim_task_for_finalization, weft.finalize_task).
---           NOTIFY weft_orchestrator 'finalize' wakes orchestrators.
+--           A wake-up weft_orchestrator 'finalize' (weft._wake) tells orchestrators. The work is
+--           weft._request_finalizations, which moves a set of tasks at once.
 -- Callers : weft.complete_step (last step done), weft._apply_step_failure (step failed for good),
 --           weft.cancel_task.
 -- Locks   : caller holds the task row lock.
@@ -1280,18 +1281,8 @@ create function weft._request_finalization(task_id uuid, reason text, processor_
 language plpgsql volatile
 set search_path = ''
 as $$
-#variable_conflict use_column
-declare
-  v_from weft.task_state;
 begin
-  select t.state into v_from from weft.tasks t where t.task_id = _request_finalization.task_id;
-  update weft.tasks t set state = 'finalizing', finalize_requested_at = weft.now(), updated_at = pg_catalog.now()
-  where t.task_id = _request_finalization.task_id and t.state in ('running', 'compensating');
-  if found then
-    insert into weft.transitions (entity, task_id, from_state, to_state, reason, processor_id)
-    values ('task', _request_finalization.task_id, v_from::text, 'finalizing', reason, processor_id);
-    perform weft._wake('weft_orchestrator', 'finalize');
-  end if;
+  perform weft._request_finalizations(array[task_id], reason, processor_id);
 end
 $$;
 --! EndIncluded weft/035-request-finalization.sql
@@ -3175,14 +3166,20 @@ $$;
 -- weft.finalize_tasks(task_ids uuid[], processor_id text) → table(task_id uuid, state weft.task_state)
 --
 -- Purpose : finalizes a batch of tasks the caller has claimed, in one transaction: the same
---           work as weft.finalize_task for each (weft._finalize_task), in task id order, with
---           one commit and one update of the processor's counter for the whole batch. Tasks the
+--           outcome as weft.finalize_task for each, with one commit and one update of the
+--           processor's counter for the whole batch. The common case is done set-based: tasks
+--           whose steps all completed (or were skipped), with no cancellation requested, become
+--           complete together — leaf results gathered, task rows, transitions, claims released
+--           and weft_task_finished notifications in one statement each. Every other task
+--           (a failed step, a cancellation, a saga to compensate, steps still open) goes through
+--           weft._finalize_task, one by one, in task id order. Tasks the
 --           caller does not hold a live claim on, or that are no longer finalizing, are left
 --           alone and returned with state null (the claim expired and another processor took
 --           the task over, or it was finalized already) — the rest of the batch still goes in.
 -- Callers : orchestrators, with the task ids weft.claim_tasks_for_finalization gave them.
--- Locks   : each task row (in task id order, the order claims take them), then its claim row
---           (renewed: a live claim cannot expire mid-batch) and step rows; the processor_stats
+-- Locks   : the task rows (FOR NO KEY UPDATE, in task id order, the order claims take them),
+--           then the caller's claim rows (renewed: a live claim cannot expire mid-batch), then,
+--           task by task, the step rows of the tasks that are not simple; the processor_stats
 --           row once, at the end.
 -- Errors  : WF001 task_ids or processor_id null, more than 1000 task ids.
 --
@@ -3196,6 +3193,8 @@ as $$
 declare
   v_id uuid;
   v_final weft.task_state;
+  v_held uuid[];
+  v_simple uuid[];
   v_done integer := 0;
 begin
   if task_ids is null or processor_id is null then
@@ -3204,15 +3203,60 @@ begin
   if pg_catalog.cardinality(task_ids) > 1000 then
     raise exception 'at most 1000 tasks per call, got %', pg_catalog.cardinality(task_ids) using errcode = 'WF001';
   end if;
+
+  -- The finalizing tasks, locked in task id order; then the caller's live claims on them,
+  -- locked and renewed for a few seconds (a holder may renew its claim), so that none expires
+  -- before this transaction ends.
+  perform from weft.tasks t
+  where t.task_id = any (finalize_tasks.task_ids) and t.state = 'finalizing'
+  order by t.task_id
+  for no key update of t;
+  with renewed as (
+    update weft.finalization_claims c set expires_at = greatest(c.expires_at, weft.now() + interval '5 seconds')
+    from weft.tasks t
+    where c.task_id = any (finalize_tasks.task_ids) and c.processor_id = finalize_tasks.processor_id and c.expires_at > weft.now()
+      and t.task_id = c.task_id and t.state = 'finalizing'
+    returning c.task_id
+  )
+  select pg_catalog.array_agg(r.task_id order by r.task_id) into v_held from renewed r;
+  if v_held is null then
+    return query select distinct u.id, null::weft.task_state from pg_catalog.unnest(task_ids) as u (id) where u.id is not null order by 1;
+    return;
+  end if;
+
+  -- The common case, set-based: every step complete or skipped, no cancellation requested.
+  select pg_catalog.array_agg(t.task_id order by t.task_id) into v_simple
+  from weft.tasks t
+  where t.task_id = any (v_held) and not (coalesce(t.error, '{}'::jsonb) ? 'cancelled')
+    and not exists (select from weft.steps s where s.task_id = t.task_id and s.state not in ('complete', 'skipped'));
+  if v_simple is not null then
+    with results as (
+      select t.task_id, coalesce((
+        select pg_catalog.jsonb_object_agg(s.name, s.result order by s.position)
+        from weft.steps s
+        where s.task_id = t.task_id and s.state = 'complete'
+          and not exists (select from weft.workflow_edges e where e.workflow_id = t.workflow_id and e.parent = s.name)
+      ), '{}'::jsonb) as result
+      from weft.tasks t where t.task_id = any (v_simple)
+    ), finished as (
+      update weft.tasks t set state = 'complete', result = r.result, error = null, finished_at = weft.now(), updated_at = pg_catalog.now()
+      from results r where t.task_id = r.task_id
+      returning t.task_id
+    ), logged as (
+      insert into weft.transitions (entity, task_id, from_state, to_state, reason, processor_id)
+      select 'task', f.task_id, 'finalizing', 'complete', 'finalized', finalize_tasks.processor_id from finished f
+    ), released as (
+      delete from weft.finalization_claims c using finished f where c.task_id = f.task_id
+    )
+    select pg_catalog.count(*)::integer into v_done from finished;
+    perform pg_catalog.pg_notify('weft_task_finished', u.id::text) from pg_catalog.unnest(v_simple) as u (id);
+  end if;
+
+  -- The rest, one by one; tasks not held come back with state null.
   for v_id in select distinct u.id from pg_catalog.unnest(task_ids) as u (id) where u.id is not null order by 1 loop
-    perform 1 from weft.tasks t where t.task_id = v_id and t.state = 'finalizing' for no key update;
-    if found then
-      -- The caller's live claim, locked and renewed for a few seconds (a holder may renew its
-      -- claim), so that it cannot expire between this check and weft._finalize_task's own.
-      update weft.finalization_claims c set expires_at = greatest(c.expires_at, weft.now() + interval '5 seconds')
-      where c.task_id = v_id and c.processor_id = finalize_tasks.processor_id and c.expires_at > weft.now();
-    end if;
-    if found then
+    if v_id = any (v_simple) then
+      v_final := 'complete';
+    elsif v_id = any (v_held) then
       v_final := weft._finalize_task(v_id, processor_id);
       if v_final <> 'compensating' then
         v_done := v_done + 1;
@@ -3235,19 +3279,29 @@ $$;
 -- weft.complete_steps(step_ids uuid[], attempts integer[], results jsonb[], processor_id text)
 --   → setof weft.step_report (one per step, in the order given)
 --
--- Purpose : a batch of weft.complete_step reports in one transaction and one round trip — what
---           a busy worker sends instead of one call per step (the TS SDK batches the reports
---           that pile up while a call is in flight). Each element is exactly
---           weft.complete_step(step_ids[i], attempts[i], results[i], processor_id): fenced by
---           its attempt, applied, duplicate or rejected on its own. The batch is all or
---           nothing only for errors (WF001/WF006/WF007 raised, WF012, a deadlock): then no
---           element is applied and the caller reports them one by one.
---           Steps are applied in task id order (then the order given), the lock order every
---           multi-task function in weft uses, so concurrent batches cannot deadlock each other.
--- Callers : worker SDKs (weft_worker role); any worker that reports several results at once.
--- Locks   : as weft.complete_step, task by task in task id order.
--- Errors  : WF001 arrays null, of different lengths, or longer than 1000; then as
---           weft.complete_step for each element.
+-- Purpose : a batch of worker reports of success, applied set-based in one transaction and one
+--           round trip — what a busy worker sends instead of one call per step (the TS SDK
+--           batches the reports that pile up while a call is in flight). Each element means
+--           exactly weft.complete_step(step_ids[i], attempts[i], results[i], processor_id):
+--           fenced by its attempt, applied, duplicate or rejected on its own, with the same
+--           rows written (steps, transitions, rejected_results, queue messages, children,
+--           tasks). The work is done once per batch, not once per step: one statement locks the
+--           tasks, one locks and fences the steps, one completes them, one decrements every
+--           child, one weft._enqueue_steps sends the ready children, one
+--           weft._request_finalizations moves the finished tasks.
+--           A batch naming one step twice, or with a null element, is applied element by
+--           element (weft.complete_step in a loop), as are the errors it raises.
+--           The batch is all or nothing only for errors (WF001/WF006/WF007 raised, WF012, a
+--           deadlock): then no element is applied and the caller reports them one by one.
+--           A report's task_state is the task's state after the whole batch.
+-- Callers : worker SDKs (weft_worker role); weft.complete_steps_and_read; any worker that
+--           reports several results at once.
+-- Locks   : the tasks (FOR NO KEY UPDATE, in task id order), then the steps (FOR UPDATE, in
+--           task id then step id order), then the children rows — the engine's lock order
+--           (task → steps), so concurrent batches and single reports cannot deadlock.
+-- Errors  : WF001 arrays null, of different lengths, or longer than 1000, a null step id or an
+--           attempt below 1; WF006 unknown step; WF007 an attempt never started; WF012 the
+--           calling role may not act on a step's namespace.
 --
 -- Example : select * from weft.complete_steps(array[$1, $2]::uuid[], array[1, 1], array['1', '2']::jsonb[], 'w1');
 create function weft.complete_steps(step_ids uuid[], attempts integer[], results jsonb[], processor_id text default null)
@@ -3260,6 +3314,11 @@ declare
   v record;
   v_n integer := pg_catalog.cardinality(step_ids);
   v_out weft.step_report[] := '{}';
+  v_namespace text;
+  v_fence weft._fence_result[]; -- element k fences step_ids[k]
+  v_ok integer[];               -- the elements to apply
+  v_ready uuid[];
+  v_finished uuid[];
 begin
   if step_ids is null or attempts is null or results is null then
     raise exception 'step_ids, attempts and results must not be null' using errcode = 'WF001';
@@ -3271,13 +3330,160 @@ begin
   if v_n > 1000 then
     raise exception 'at most 1000 steps per call, got %', v_n using errcode = 'WF001';
   end if;
-  for v in
-    select u.i, u.step_id, attempts[u.i] as attempt, results[u.i] as result
-    from pg_catalog.unnest(step_ids) with ordinality as u (step_id, i)
-    left join weft.steps s on s.step_id = u.step_id
-    order by s.task_id, u.i
+  if v_n = 0 then
+    return;
+  end if;
+
+  -- Irregular batches (a step twice, a null element, an attempt below 1): element by element,
+  -- the reference meaning, and weft.complete_step's errors.
+  if pg_catalog.array_position(step_ids, null) is not null or pg_catalog.array_position(attempts, null) is not null
+     or exists (select from pg_catalog.unnest(attempts) a where a < 1)
+     or (select pg_catalog.count(distinct u) from pg_catalog.unnest(step_ids) u) <> v_n then
+    for v in
+      select u.i, u.step_id, attempts[u.i] as attempt, results[u.i] as result
+      from pg_catalog.unnest(step_ids) with ordinality as u (step_id, i)
+      left join weft.steps s on s.step_id = u.step_id
+      order by s.task_id, u.i
+    loop
+      v_out[v.i] := weft.complete_step(v.step_id, v.attempt, v.result, processor_id);
+    end loop;
+    return query select * from pg_catalog.unnest(v_out);
+    return;
+  end if;
+
+  select u.step_id into v from pg_catalog.unnest(step_ids) with ordinality as u (step_id, i)
+  where not exists (select from weft.steps s where s.step_id = u.step_id) order by u.i limit 1;
+  if found then
+    raise exception 'step % not found', v.step_id using errcode = 'WF006';
+  end if;
+  for v_namespace in
+    select distinct t.namespace from weft.steps s join weft.tasks t on t.task_id = s.task_id where s.step_id = any (step_ids)
   loop
-    v_out[v.i] := weft.complete_step(v.step_id, v.attempt, v.result, processor_id);
+    perform weft._assert_namespace_access(v_namespace); -- WF012 (070-privileges.sql)
+  end loop;
+
+  -- Lock order: the tasks, in task id order, then their steps.
+  perform from weft.tasks t
+  where t.task_id in (select s.task_id from weft.steps s where s.step_id = any (step_ids))
+  order by t.task_id
+  for no key update of t;
+
+  -- Fence every element at once (weft._fence_step's verdicts), its step row locked; the task
+  -- rows are locked, so their state read here holds until commit.
+  select pg_catalog.array_agg(row(
+           case
+             when f.attempt < f.cur_attempt then 'stale'
+             when f.step_state = 'complete' then 'duplicate'
+             when f.step_state <> 'enqueued' or f.task_state in ('complete', 'error', 'cancelled', 'compensation_failed')
+                  or f.deadline_at <= weft.now() then 'stale'
+             else 'ok'
+           end,
+           case
+             when f.attempt < f.cur_attempt then 'superseded_attempt'
+             when f.step_state = 'complete' then 'already_complete'
+             when f.step_state <> 'enqueued' then 'step_' || f.step_state::text
+             when f.task_state in ('complete', 'error', 'cancelled', 'compensation_failed') then 'task_' || f.task_state::text
+             when f.deadline_at <= weft.now() then 'deadline_passed'
+           end,
+           f.task_id, f.namespace, f.workflow_id, f.task_state, f.step_name, f.step_state, f.cur_attempt, f.max_attempts,
+           null, f.msg_id)::weft._fence_result order by f.i)
+  into v_fence
+  from (
+    select u.i, u.attempt, s.task_id, t.namespace, t.workflow_id, t.state as task_state, s.name as step_name,
+           s.state as step_state, s.attempt as cur_attempt, s.max_attempts, s.msg_id, s.deadline_at
+    from rows from (pg_catalog.unnest(step_ids), pg_catalog.unnest(attempts)) with ordinality as u (step_id, attempt, i)
+    join weft.steps s on s.step_id = u.step_id
+    join weft.tasks t on t.task_id = s.task_id
+    order by s.task_id, s.step_id
+    for update of s
+  ) f;
+
+  select k into v from pg_catalog.generate_subscripts(v_fence, 1) as k where attempts[k] > (v_fence[k]).current_attempt order by k limit 1;
+  if found then
+    raise exception 'attempt % of step % was never started (current attempt is %)', attempts[v.k], step_ids[v.k], (v_fence[v.k]).current_attempt
+      using errcode = 'WF007', hint = 'Report with the attempt number from the step message.';
+  end if;
+
+  -- Not applied: duplicates and stale reports are recorded, stale ones with a warning each.
+  for v in select k, (v_fence[k]).* from pg_catalog.generate_subscripts(v_fence, 1) as k where (v_fence[k]).verdict <> 'ok' loop
+    insert into weft.rejected_results (task_id, step_id, attempt, current_attempt, step_state, kind, reason, payload, processor_id)
+    values (v.task_id, step_ids[v.k], attempts[v.k], v.current_attempt, v.step_state::text, 'complete', v.reason, results[v.k], processor_id);
+    if v.verdict = 'stale' then
+      raise warning 'weft: complete of step % attempt % rejected (%); current attempt is %, step is %',
+        step_ids[v.k], attempts[v.k], v.reason, v.current_attempt, v.step_state
+        using errcode = 'WF007';
+    end if;
+    v_out[v.k] := row(case v.verdict when 'duplicate' then 'duplicate' else 'rejected' end, v.reason, step_ids[v.k],
+      v.step_state, v.current_attempt, v.task_id, v.task_state)::weft.step_report;
+  end loop;
+
+  select pg_catalog.array_agg(k order by k) into v_ok from pg_catalog.generate_subscripts(v_fence, 1) as k where (v_fence[k]).verdict = 'ok';
+  if v_ok is null then
+    return query select * from pg_catalog.unnest(v_out);
+    return;
+  end if;
+
+  -- The steps complete, one transition each; their messages go.
+  with done as (
+    update weft.steps s
+    set state = 'complete', result = results[k], error = null, finished_at = weft.now(), msg_id = null,
+        deadline_at = null, ready_at = null, updated_at = pg_catalog.now()
+    from pg_catalog.unnest(v_ok) as k
+    where s.step_id = step_ids[k]
+    returning s.step_id, s.task_id, s.attempt
+  )
+  insert into weft.transitions (entity, task_id, step_id, from_state, to_state, reason, processor_id, attempt)
+  select 'step', d.task_id, d.step_id, 'enqueued', 'complete', 'completed', complete_steps.processor_id, d.attempt from done d;
+  for v in
+    select (v_fence[k]).namespace as namespace, pg_catalog.array_agg((v_fence[k]).msg_id) as msg_ids
+    from pg_catalog.unnest(v_ok) as k where (v_fence[k]).msg_id is not null group by 1
+  loop
+    perform pgmq.delete(v.namespace, v.msg_ids);
+  end loop;
+
+  -- Children: one fewer pending parent for each parent completed here; those at zero are
+  -- ready while their task runs or compensates.
+  with parents as (
+    select step_ids[k] as step_id, (v_fence[k]).* from pg_catalog.unnest(v_ok) as k
+  ), children as (
+    select c.step_id, p.task_state
+    from parents p
+    join weft.workflow_edges e on e.workflow_id = p.workflow_id and e.parent = p.step_name
+    join weft.steps c on c.task_id = p.task_id and c.name = e.child and c.kind = 'step'
+    union all
+    select d.child_step_id, p.task_state from parents p join weft.step_dependencies d on d.parent_step_id = p.step_id
+  ), counted as (
+    select ch.step_id, pg_catalog.count(*)::integer as n, pg_catalog.min(ch.task_state::text) as task_state
+    from children ch group by ch.step_id
+  ), dec as (
+    update weft.steps c set pending_parents = c.pending_parents - k.n, updated_at = pg_catalog.now()
+    from counted k
+    where c.step_id = k.step_id
+    returning c.step_id, c.pending_parents, c.state, k.task_state
+  )
+  select pg_catalog.array_agg(dec.step_id order by dec.step_id) into v_ready from dec
+  where dec.pending_parents = 0 and dec.state = 'pending' and dec.task_state in ('running', 'compensating');
+  if v_ready is not null then
+    perform weft._enqueue_steps(v_ready, processor_id, 'parents_complete');
+  end if;
+
+  -- Tasks: fewer steps remaining; those at none move to finalizing.
+  with per_task as (
+    select (v_fence[k]).task_id as task_id, pg_catalog.count(*)::integer as n from pg_catalog.unnest(v_ok) as k group by 1
+  ), upd as (
+    update weft.tasks t set steps_remaining = t.steps_remaining - p.n, updated_at = pg_catalog.now()
+    from per_task p where t.task_id = p.task_id
+    returning t.task_id, t.steps_remaining
+  )
+  select pg_catalog.array_agg(upd.task_id) into v_finished from upd where upd.steps_remaining = 0;
+  if v_finished is not null then
+    perform weft._request_finalizations(v_finished, 'all_steps_complete', processor_id);
+  end if;
+
+  for v in
+    select k, t.state from pg_catalog.unnest(v_ok) as k join weft.tasks t on t.task_id = (v_fence[k]).task_id
+  loop
+    v_out[v.k] := row('applied', null, step_ids[v.k], 'complete'::weft.step_state, attempts[v.k], (v_fence[v.k]).task_id, v.state)::weft.step_report;
   end loop;
   return query select * from pg_catalog.unnest(v_out);
 end
@@ -3342,6 +3548,42 @@ begin
 end
 $$;
 --! EndIncluded weft/073-complete-steps-and-read.sql
+--! Included weft/074-request-finalizations.sql
+-- weft._request_finalizations(task_ids uuid[], reason text, processor_id text) → uuid[] (tasks moved)
+--
+-- Purpose : running (or compensating) → finalizing for a set of tasks at once: nothing more
+--           will be started for them; an orchestrator claims and finalizes each
+--           (weft.claim_tasks_for_finalization, weft.finalize_tasks). Tasks in any other state
+--           are left alone. One transition row per task moved, and one throttled wake-up
+--           weft_orchestrator 'finalize' (weft._wake) for the whole set.
+-- Callers : weft._request_finalization (one task), weft.complete_steps (a batch of reports).
+-- Locks   : the caller holds the task row locks.
+create function weft._request_finalizations(task_ids uuid[], reason text, processor_id text) returns uuid[]
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_moved uuid[];
+begin
+  with moved as (
+    update weft.tasks t set state = 'finalizing', finalize_requested_at = weft.now(), updated_at = pg_catalog.now()
+    from weft.tasks o
+    where t.task_id = any (_request_finalizations.task_ids) and o.task_id = t.task_id and t.state in ('running', 'compensating')
+    returning t.task_id, o.state as from_state
+  ), logged as (
+    insert into weft.transitions (entity, task_id, from_state, to_state, reason, processor_id)
+    select 'task', m.task_id, m.from_state::text, 'finalizing', _request_finalizations.reason, _request_finalizations.processor_id
+    from moved m
+  )
+  select pg_catalog.array_agg(m.task_id order by m.task_id) into v_moved from moved m;
+  if v_moved is not null then
+    perform weft._wake('weft_orchestrator', 'finalize');
+  end if;
+  return v_moved;
+end
+$$;
+--! EndIncluded weft/074-request-finalizations.sql
 --! Included weft/070-privileges.sql
 -- Least privilege: which weft functions run as their owner, and what each group role may do.
 --

@@ -65,4 +65,5 @@
 --!include weft/071-finalize-tasks.sql
 --!include weft/072-complete-steps.sql
 --!include weft/073-complete-steps-and-read.sql
+--!include weft/074-request-finalizations.sql
 --!include weft/070-privileges.sql

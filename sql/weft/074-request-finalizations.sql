@@ -1,0 +1,34 @@
+-- weft._request_finalizations(task_ids uuid[], reason text, processor_id text) → uuid[] (tasks moved)
+--
+-- Purpose : running (or compensating) → finalizing for a set of tasks at once: nothing more
+--           will be started for them; an orchestrator claims and finalizes each
+--           (weft.claim_tasks_for_finalization, weft.finalize_tasks). Tasks in any other state
+--           are left alone. One transition row per task moved, and one throttled wake-up
+--           weft_orchestrator 'finalize' (weft._wake) for the whole set.
+-- Callers : weft._request_finalization (one task), weft.complete_steps (a batch of reports).
+-- Locks   : the caller holds the task row locks.
+create function weft._request_finalizations(task_ids uuid[], reason text, processor_id text) returns uuid[]
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_moved uuid[];
+begin
+  with moved as (
+    update weft.tasks t set state = 'finalizing', finalize_requested_at = weft.now(), updated_at = pg_catalog.now()
+    from weft.tasks o
+    where t.task_id = any (_request_finalizations.task_ids) and o.task_id = t.task_id and t.state in ('running', 'compensating')
+    returning t.task_id, o.state as from_state
+  ), logged as (
+    insert into weft.transitions (entity, task_id, from_state, to_state, reason, processor_id)
+    select 'task', m.task_id, m.from_state::text, 'finalizing', _request_finalizations.reason, _request_finalizations.processor_id
+    from moved m
+  )
+  select pg_catalog.array_agg(m.task_id order by m.task_id) into v_moved from moved m;
+  if v_moved is not null then
+    perform weft._wake('weft_orchestrator', 'finalize');
+  end if;
+  return v_moved;
+end
+$$;
