@@ -13,7 +13,7 @@
 --                weft_worker        step reports, release_step, dead_letter_message; its
 --                                   namespaces' queues only through weft.grant_namespace; send
 --                                   to the results queue
---                weft_client        request_task, cancel_task; read workflows, tasks, steps,
+--                weft_client        request_task(s), cancel_task; read workflows, tasks, steps,
 --                                   transitions; send to the task-request queue
 --                weft_monitor       SELECT on every weft table and view and every pgmq table
 --           Kept SECURITY INVOKER: the pure helpers (now, uuid_generate_v7, priority_value,
@@ -82,7 +82,7 @@ begin
                                   'finalize_task', 'finalize_tasks']),
       ('weft_worker', array['complete_step', 'complete_steps', 'complete_steps_and_read', 'fail_step', 'heartbeat_step', 'checkpoint_step', 'release_step',
                             'dead_letter_message']),
-      ('weft_client', array['request_task', 'cancel_task'])
+      ('weft_client', array['request_task', 'request_tasks', 'cancel_task'])
     ) g (role_name, functions)
   loop
     for v_fn in

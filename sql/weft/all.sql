@@ -66,4 +66,6 @@
 --!include weft/072-complete-steps.sql
 --!include weft/073-complete-steps-and-read.sql
 --!include weft/074-request-finalizations.sql
+--!include weft/075-request-tasks.sql
+--!include weft/076-start-tasks.sql
 --!include weft/070-privileges.sql
