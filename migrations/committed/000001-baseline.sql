@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:5f79a540811c89530c662569f8c913b79a839ea9
+--! Hash: sha1:2ee012b080925ca0654193a290f4df1503ee2a1f
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -3553,6 +3553,8 @@ declare
   v_is_new boolean[];
   v_conflict integer;
   v_new uuid[];
+  v_roots uuid[];
+  v_start boolean := request_tasks.run_after is null or request_tasks.run_after <= weft.now();
 begin
   -- Guard: arguments.
   if namespace is null or workflow_name is null then
@@ -3609,9 +3611,10 @@ begin
     from req r
   ), inserted as (
     insert into weft.tasks (task_id, workflow_id, namespace, state, priority, context, idempotency_key, request_hash, run_after,
-                            parent_task_id, requested_by, steps_total, steps_remaining)
-    select h.task_id, v_workflow_id, request_tasks.namespace, 'pending', v_priority, h.context, h.key, h.hash,
-           request_tasks.run_after, request_tasks.parent_task_id, request_tasks.requested_by, v_steps, v_steps
+                            parent_task_id, requested_by, steps_total, steps_remaining, started_at)
+    select h.task_id, v_workflow_id, request_tasks.namespace, case when v_start then 'running' else 'pending' end::weft.task_state,
+           v_priority, h.context, h.key, h.hash, request_tasks.run_after, request_tasks.parent_task_id, request_tasks.requested_by,
+           v_steps, v_steps, case when v_start then weft.now() end
     from hashed h order by h.i
     on conflict (idempotency_key) where idempotency_key is not null do nothing
     returning task_id
@@ -3641,21 +3644,30 @@ begin
     return;
   end if;
 
+  -- Their steps, and their transitions (requested, and started unless run_after is ahead).
   with ws as materialized (
     select ws.name, ws.position, ws.handler, ws.args, (ws.retry ->> 'max_attempts')::integer as max_attempts, ws.retry,
            ws.timeout_ms, ws.heartbeat_ms, ws.compensate,
            (select pg_catalog.count(*) from weft.workflow_edges e where e.workflow_id = ws.workflow_id and e.child = ws.name)::integer as parents
     from weft.workflow_steps ws where ws.workflow_id = v_workflow_id
+  ), created as (
+    insert into weft.steps (task_id, name, position, handler, args, max_attempts, retry, timeout_ms, heartbeat_ms, compensate, pending_parents)
+    select t.id, ws.name, ws.position, ws.handler, ws.args, ws.max_attempts, ws.retry, ws.timeout_ms, ws.heartbeat_ms, ws.compensate, ws.parents
+    from pg_catalog.unnest(v_new) as t (id) cross join ws
+    order by t.id, ws.position
+    returning step_id, pending_parents
   )
-  insert into weft.steps (task_id, name, position, handler, args, max_attempts, retry, timeout_ms, heartbeat_ms, compensate, pending_parents)
-  select t.id, ws.name, ws.position, ws.handler, ws.args, ws.max_attempts, ws.retry, ws.timeout_ms, ws.heartbeat_ms, ws.compensate, ws.parents
-  from pg_catalog.unnest(v_new) as t (id) cross join ws
-  order by t.id, ws.position;
+  select pg_catalog.array_agg(c.step_id) filter (where c.pending_parents = 0) into v_roots from created c;
   insert into weft.transitions (entity, task_id, from_state, to_state, reason, processor_id)
-  select 'task', t.id, null, 'pending', 'requested', request_tasks.requested_by from pg_catalog.unnest(v_new) as t (id);
+  select 'task', t.id, x.from_state, x.to_state, 'requested', request_tasks.requested_by
+  from pg_catalog.unnest(v_new) as t (id)
+  cross join (values (null, 'pending'), ('pending', 'running')) as x (from_state, to_state)
+  where x.to_state = 'pending' or v_start;
 
-  if request_tasks.run_after is null or request_tasks.run_after <= weft.now() then
-    perform weft._start_tasks(v_new, request_tasks.requested_by, 'requested');
+  if v_start then
+    -- Started as they were created (weft._start_tasks' work without a second write of each
+    -- task row): the root steps' messages go out now.
+    perform weft._enqueue_steps(v_roots, request_tasks.requested_by, 'requested');
   else
     perform weft._wake('weft_orchestrator', 'timer');
   end if;
@@ -3668,7 +3680,7 @@ $$;
 -- Purpose : pending → running for a set of tasks at once: one transition row each, and the root
 --           steps of all of them (no parents) enqueued by one weft._enqueue_steps call. Tasks
 --           not pending are left alone.
--- Callers : weft.request_tasks (new tasks), weft._start_task (one task: weft.fire_timers).
+-- Callers : weft._start_task (one task: weft.fire_timers); any caller starting several tasks.
 -- Locks   : the task rows (FOR NO KEY UPDATE, via the UPDATE, in task id order), then the root
 --           step rows (weft._enqueue_steps).
 create function weft._start_tasks(task_ids uuid[], processor_id text, reason text) returns void

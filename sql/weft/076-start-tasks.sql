@@ -3,7 +3,7 @@
 -- Purpose : pending → running for a set of tasks at once: one transition row each, and the root
 --           steps of all of them (no parents) enqueued by one weft._enqueue_steps call. Tasks
 --           not pending are left alone.
--- Callers : weft.request_tasks (new tasks), weft._start_task (one task: weft.fire_timers).
+-- Callers : weft._start_task (one task: weft.fire_timers); any caller starting several tasks.
 -- Locks   : the task rows (FOR NO KEY UPDATE, via the UPDATE, in task id order), then the root
 --           step rows (weft._enqueue_steps).
 create function weft._start_tasks(task_ids uuid[], processor_id text, reason text) returns void
