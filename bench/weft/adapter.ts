@@ -1,8 +1,8 @@
 /**
  * weft under test. Tasks are requested through weft's SQL API (weft.request_task, one call per
- * task, or one statement for a bulk request); orchestrators and workers run as separate
- * `weft` processes (real-world figures) or in this process (quick mode); every figure and every
- * check is read back from weft's own tables (tasks, steps).
+ * task, or weft.request_tasks, one statement per 10000 tasks of a bulk request); orchestrators
+ * and workers run as separate `weft` processes (real-world figures) or in this process (quick
+ * mode); every figure and every check is read back from weft's own tables (tasks, steps).
  */
 // graphile-migrate keeps an idle pool for 200 ms after a migration and ends the process if that
 // pool sees an error (e.g. its database dropped): released right after migrating.
@@ -21,6 +21,8 @@ import { handlers } from './handlers.js';
 import { startWeftProcess, waitConnected, type WeftProcess } from './processes.js';
 
 export const NAMESPACE = 'bench';
+/** Tasks per weft.request_tasks call of requestBulk (the function's limit). */
+const BULK_CHUNK = 10_000;
 
 export interface EngineLayout {
   concurrency: number;
@@ -171,11 +173,17 @@ export class WeftAdapter implements SystemAdapter {
 
   async requestBulk(shape: Shape, keys: number[]): Promise<void> {
     const workflow = this.nameOf(shape);
-    // One statement: what a service with only a Postgres connection would send.
-    await this.db`
-      select weft.request_task(namespace => ${NAMESPACE}, workflow_name => ${workflow},
-                               context => jsonb_build_object('k', k, 'n', (k % 7) + 1), requested_by => 'bench')
-      from unnest(${keys}::int[]) as k`;
+    // One statement per chunk (weft.request_tasks takes up to 10000 contexts): what a service
+    // with only a Postgres connection would send. The contexts are those of requestEach.
+    for (let start = 0; start < keys.length; start += BULK_CHUNK) {
+      const chunk = keys.slice(start, start + BULK_CHUNK);
+      await this.db`
+        select count(*) from weft.request_tasks(
+          namespace => ${NAMESPACE}, workflow_name => ${workflow},
+          contexts => array(select jsonb_build_object('k', u.k, 'n', (u.k % 7) + 1)
+                            from unnest(${chunk}::int[]) with ordinality as u (k, i) order by u.i),
+          requested_by => 'bench')`;
+    }
   }
 
   /**

@@ -11,8 +11,8 @@
 import { connect, type Sql } from '../db/connection.js';
 import { WeftError } from '../db/errors.js';
 import {
-  cancelTask, registerWorkflow, requestTask, resolveStep, retryStep, retryTask, skipStep,
-  type RequestTaskInput, type StepState, type TaskState,
+  cancelTask, registerWorkflow, requestTask, requestTasks, resolveStep, retryStep, retryTask, skipStep,
+  type RequestTaskInput, type RequestTasksInput, type StepState, type TaskState,
 } from '../db/weft-api.js';
 import type { WorkflowDefinition } from '../workflows/definition.js';
 import { getTask, listTasks, type TaskListFilter, type TaskSummary, type TaskView } from './tasks.js';
@@ -41,6 +41,18 @@ export class Weft {
   /** Requests a task; returns its id. */
   requestTask(input: RequestTaskInput): Promise<string> {
     return requestTask(this.sql, input);
+  }
+
+  /**
+   * Requests many tasks of one workflow in one statement (up to 10000; all are created or none);
+   * returns their ids in the order of `contexts`. `idempotencyKeys`, when given, holds one key
+   * (or null) per context: a key already used for the same request returns its existing task.
+   *
+   * @example
+   *   const ids = await weft.requestTasks({ namespace: 'math', workflow: 'diamond', contexts: [{ n: 1 }, { n: 2 }] });
+   */
+  requestTasks(input: RequestTasksInput): Promise<string[]> {
+    return requestTasks(this.sql, input);
   }
 
   getTask(taskId: string): Promise<TaskView | null> {

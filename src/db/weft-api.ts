@@ -34,6 +34,13 @@ export interface RequestTaskInput {
   requestedBy?: string | undefined;
 }
 
+/** Many tasks of one workflow (weft.request_tasks): one context (and one key or null) per task. */
+export interface RequestTasksInput extends Omit<RequestTaskInput, 'context' | 'idempotencyKey'> {
+  contexts: Record<string, unknown>[];
+  /** One key (or null) per context, or none at all. */
+  idempotencyKeys?: (string | null)[] | undefined;
+}
+
 async function call<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
@@ -71,6 +78,32 @@ export function requestTask(sql: Sql, input: RequestTaskInput): Promise<string> 
         run_after => ${input.runAfter ?? null}, parent_task_id => ${input.parentTaskId ?? null},
         requested_by => ${input.requestedBy ?? null}) as id`;
     return row!.id;
+  });
+}
+
+/**
+ * Requests many tasks of one workflow in one statement (all or none); returns their ids in the
+ * order of `contexts`. A reused idempotency key returns the existing task (WF009 if the request
+ * differs).
+ * SQL: `select * from weft.request_tasks(namespace => …, workflow_name => …, contexts => …, idempotency_keys => …, …)`
+ *
+ * @example await requestTasks(sql, { namespace: 'math', workflow: 'diamond', contexts: [{ n: 1 }, { n: 2 }] })
+ */
+export function requestTasks(sql: Sql, input: RequestTasksInput): Promise<string[]> {
+  return call(async () => {
+    // Both arrays are sent as one JSON array each and unnested in order (a JSON null key is a SQL null).
+    const keys = input.idempotencyKeys === undefined
+      ? sql`null`
+      : sql`array(select k from jsonb_array_elements_text(${json(sql, input.idempotencyKeys)}) with ordinality as x (k, i) order by i)`;
+    const rows = await sql<{ id: string }[]>`
+      select id from weft.request_tasks(
+        namespace => ${input.namespace}, workflow_name => ${input.workflow},
+        contexts => array(select c from jsonb_array_elements(${json(sql, input.contexts)}) with ordinality as x (c, i) order by i),
+        version => ${input.version ?? null}, idempotency_keys => ${keys}, priority => ${input.priority ?? 'normal'},
+        run_after => ${input.runAfter ?? null}, parent_task_id => ${input.parentTaskId ?? null},
+        requested_by => ${input.requestedBy ?? null}) with ordinality as r (id, i)
+      order by i`;
+    return rows.map((r) => r.id);
   });
 }
 

@@ -37,6 +37,16 @@ describe('acceptance scenarios, 1 orchestrator + 1 worker', () => {
     });
   }
 
+  it('requestTasks: the runs of math/linear in one call, ids in order, each with its own outcome', async () => {
+    const { definition: d, runs } = scenarios.find((s) => s.definition.name === 'linear')!;
+    const ids = await weft.requestTasks({ namespace: d.namespace, workflow: d.name, contexts: runs.map((r) => r.context) });
+    expect(ids).toHaveLength(runs.length);
+    for (const [i, run] of runs.entries()) {
+      await weft.waitForTask(ids[i]!, { timeoutMs: 60_000 });
+      await expectRun(db.sql, ids[i]!, run, `${d.name} bulk run ${i}`);
+    }
+  });
+
   it('waits the retry backoff before each new attempt (retry_then_succeed: >= 200 ms, then >= 400 ms)', async () => {
     const taskId = await weft.requestTask({ namespace: 'math', workflow: 'retry_then_succeed', context: { n: 4 } });
     await weft.waitForTask(taskId);
