@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:2ee012b080925ca0654193a290f4df1503ee2a1f
+--! Hash: sha1:bd79db6477a7f7d7580bafc27257029cf3a65351
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -3627,7 +3627,7 @@ begin
   -- Keys used already (by an earlier request, or earlier in this batch): a separate statement,
   -- whose snapshot sees those rows. The same request gets the existing task; another, WF009.
   if not (true = all (v_is_new)) then
-    select pg_catalog.min(k) filter (where old.request_hash is distinct from v_hashes[k]),
+    select pg_catalog.min(k) filter (where not v_is_new[k] and old.request_hash is distinct from v_hashes[k]),
            pg_catalog.array_agg(case when v_is_new[k] then v_ids[k] else old.task_id end order by k)
     into v_conflict, v_ids
     from pg_catalog.generate_subscripts(v_ids, 1) as k

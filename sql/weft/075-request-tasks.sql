@@ -121,7 +121,7 @@ begin
   -- Keys used already (by an earlier request, or earlier in this batch): a separate statement,
   -- whose snapshot sees those rows. The same request gets the existing task; another, WF009.
   if not (true = all (v_is_new)) then
-    select pg_catalog.min(k) filter (where old.request_hash is distinct from v_hashes[k]),
+    select pg_catalog.min(k) filter (where not v_is_new[k] and old.request_hash is distinct from v_hashes[k]),
            pg_catalog.array_agg(case when v_is_new[k] then v_ids[k] else old.task_id end order by k)
     into v_conflict, v_ids
     from pg_catalog.generate_subscripts(v_ids, 1) as k
