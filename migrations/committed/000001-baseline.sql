@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:bd79db6477a7f7d7580bafc27257029cf3a65351
+--! Hash: sha1:a703efbc78382bf52f32ce4ded3a1e3f22868b72
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -1502,7 +1502,9 @@ begin
     -- Lock the tasks (in id order: no deadlock between callers naming overlapping lists). A
     -- task being finalized right now is waited for and then re-read: it is no longer
     -- finalizing, so no claim is granted on a task that is already terminal.
-    select t.task_id from weft.tasks t where t.task_id = any (v_candidates) and t.state = 'finalizing'
+    -- (state compared as text: looked up by primary key, never by scanning the partial index of
+    -- finalizing tasks, whose statistics on this queue-like table are usually stale.)
+    select t.task_id from weft.tasks t where t.task_id = any (v_candidates) and t.state::text = 'finalizing'
     order by t.task_id
     for no key update of t
   ), previous as (
@@ -3127,14 +3129,14 @@ begin
   -- locked and renewed for a few seconds (a holder may renew its claim), so that none expires
   -- before this transaction ends.
   perform from weft.tasks t
-  where t.task_id = any (finalize_tasks.task_ids) and t.state = 'finalizing'
+  where t.task_id = any (finalize_tasks.task_ids) and t.state::text = 'finalizing' -- as text: by primary key, not by a partial index
   order by t.task_id
   for no key update of t;
   with renewed as (
     update weft.finalization_claims c set expires_at = greatest(c.expires_at, weft.now() + interval '5 seconds')
     from weft.tasks t
     where c.task_id = any (finalize_tasks.task_ids) and c.processor_id = finalize_tasks.processor_id and c.expires_at > weft.now()
-      and t.task_id = c.task_id and t.state = 'finalizing'
+      and t.task_id = c.task_id and t.state::text = 'finalizing'
     returning c.task_id
   )
   select pg_catalog.array_agg(r.task_id order by r.task_id) into v_held from renewed r;
@@ -3694,7 +3696,7 @@ declare
 begin
   with locked as (
     select t.task_id from weft.tasks t
-    where t.task_id = any (_start_tasks.task_ids) and t.state = 'pending'
+    where t.task_id = any (_start_tasks.task_ids) and t.state::text = 'pending' -- as text: by primary key, not by a partial index
     order by t.task_id
     for no key update of t
   ), started as (

@@ -55,7 +55,9 @@ begin
     -- Lock the tasks (in id order: no deadlock between callers naming overlapping lists). A
     -- task being finalized right now is waited for and then re-read: it is no longer
     -- finalizing, so no claim is granted on a task that is already terminal.
-    select t.task_id from weft.tasks t where t.task_id = any (v_candidates) and t.state = 'finalizing'
+    -- (state compared as text: looked up by primary key, never by scanning the partial index of
+    -- finalizing tasks, whose statistics on this queue-like table are usually stale.)
+    select t.task_id from weft.tasks t where t.task_id = any (v_candidates) and t.state::text = 'finalizing'
     order by t.task_id
     for no key update of t
   ), previous as (

@@ -43,14 +43,14 @@ begin
   -- locked and renewed for a few seconds (a holder may renew its claim), so that none expires
   -- before this transaction ends.
   perform from weft.tasks t
-  where t.task_id = any (finalize_tasks.task_ids) and t.state = 'finalizing'
+  where t.task_id = any (finalize_tasks.task_ids) and t.state::text = 'finalizing' -- as text: by primary key, not by a partial index
   order by t.task_id
   for no key update of t;
   with renewed as (
     update weft.finalization_claims c set expires_at = greatest(c.expires_at, weft.now() + interval '5 seconds')
     from weft.tasks t
     where c.task_id = any (finalize_tasks.task_ids) and c.processor_id = finalize_tasks.processor_id and c.expires_at > weft.now()
-      and t.task_id = c.task_id and t.state = 'finalizing'
+      and t.task_id = c.task_id and t.state::text = 'finalizing'
     returning c.task_id
   )
   select pg_catalog.array_agg(r.task_id order by r.task_id) into v_held from renewed r;

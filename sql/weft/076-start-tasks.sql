@@ -17,7 +17,7 @@ declare
 begin
   with locked as (
     select t.task_id from weft.tasks t
-    where t.task_id = any (_start_tasks.task_ids) and t.state = 'pending'
+    where t.task_id = any (_start_tasks.task_ids) and t.state::text = 'pending' -- as text: by primary key, not by a partial index
     order by t.task_id
     for no key update of t
   ), started as (
