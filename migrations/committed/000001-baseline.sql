@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:a703efbc78382bf52f32ce4ded3a1e3f22868b72
+--! Hash: sha1:087fcb7d4027ace5c9e2acf016f96db454ff975c
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -246,7 +246,10 @@ create table weft.tasks (
   finalize_requested_at timestamptz,
   finished_at timestamptz,
   updated_at timestamptz not null default now()
-);
+)
+-- Room on each page for updates that touch no indexed column (steps_remaining counting down,
+-- updated_at) to stay HOT: no new index entries, less to vacuum.
+with (fillfactor = 80);
 comment on table weft.tasks is 'Tasks (runs of a workflow). state: pending, running, finalizing, complete, error, cancelled.';
 comment on column weft.tasks.priority is '0 critical, 1 high, 2 normal, 3 low, 4 background (weft.priority_name()).';
 create unique index tasks_idempotency_key_idx on weft.tasks (idempotency_key) where idempotency_key is not null;
@@ -294,7 +297,9 @@ create table weft.steps (
   finished_at timestamptz,
   updated_at timestamptz not null default now(),
   constraint steps_task_name_key unique (task_id, name)
-);
+)
+-- Room on each page for HOT updates (pending_parents counting down, checkpoints).
+with (fillfactor = 80);
 comment on table weft.steps is 'Steps of tasks. state: pending, enqueued, waiting_retry, complete, error, cancelled, skipped; attempt is the fencing token.';
 create index steps_waiting_retry_idx on weft.steps (ready_at) where state = 'waiting_retry';
 create index steps_compensates_idx on weft.steps (compensates) where compensates is not null;
@@ -3208,8 +3213,8 @@ $$;
 --           rows written (steps, transitions, rejected_results, queue messages, children,
 --           tasks). The work is done once per batch, not once per step: one statement locks the
 --           tasks, one locks and fences the steps, one completes them, one decrements every
---           child, one weft._enqueue_steps sends the ready children, one
---           weft._request_finalizations moves the finished tasks.
+--           child, one weft._enqueue_steps sends the ready children, one updates the tasks
+--           (steps remaining, and finalizing for those with none left).
 --           A batch naming one step twice, or with a null element, is applied element by
 --           element (weft.complete_step in a loop), as are the errors it raises.
 --           The batch is all or nothing only for errors (WF001/WF006/WF007 raised, WF012, a
@@ -3239,7 +3244,10 @@ declare
   v_fence weft._fence_result[]; -- element k fences step_ids[k]
   v_ok integer[];               -- the elements to apply
   v_ready uuid[];
-  v_finished uuid[];
+  v_namespaces text[] := '{}';
+  v_task_ids uuid[];
+  v_task_states weft.task_state[];
+  v_moved integer;
 begin
   if step_ids is null or attempts is null or results is null then
     raise exception 'step_ids, attempts and results must not be null' using errcode = 'WF001';
@@ -3272,22 +3280,19 @@ begin
     return;
   end if;
 
-  select u.step_id into v from pg_catalog.unnest(step_ids) with ordinality as u (step_id, i)
-  where not exists (select from weft.steps s where s.step_id = u.step_id) order by u.i limit 1;
-  if found then
-    raise exception 'step % not found', v.step_id using errcode = 'WF006';
-  end if;
+  -- Lock order: the tasks, in task id order, then their steps. Then the namespaces' access
+  -- (WF012, 070-privileges.sql): the whole batch is refused when one step is out of reach.
   for v_namespace in
-    select distinct t.namespace from weft.steps s join weft.tasks t on t.task_id = s.task_id where s.step_id = any (step_ids)
+    select t.namespace from weft.tasks t
+    where t.task_id in (select s.task_id from weft.steps s where s.step_id = any (step_ids))
+    order by t.task_id
+    for no key update of t
   loop
-    perform weft._assert_namespace_access(v_namespace); -- WF012 (070-privileges.sql)
+    if not v_namespace = any (v_namespaces) then
+      v_namespaces := v_namespaces || v_namespace;
+      perform weft._assert_namespace_access(v_namespace);
+    end if;
   end loop;
-
-  -- Lock order: the tasks, in task id order, then their steps.
-  perform from weft.tasks t
-  where t.task_id in (select s.task_id from weft.steps s where s.step_id = any (step_ids))
-  order by t.task_id
-  for no key update of t;
 
   -- Fence every element at once (weft._fence_step's verdicts), its step row locked; the task
   -- rows are locked, so their state read here holds until commit.
@@ -3319,6 +3324,11 @@ begin
     for update of s
   ) f;
 
+  if coalesce(pg_catalog.cardinality(v_fence), 0) < v_n then
+    select u.step_id into v from pg_catalog.unnest(step_ids) with ordinality as u (step_id, i)
+    where not exists (select from weft.steps s where s.step_id = u.step_id) order by u.i limit 1;
+    raise exception 'step % not found', v.step_id using errcode = 'WF006';
+  end if;
   select k into v from pg_catalog.generate_subscripts(v_fence, 1) as k where attempts[k] > (v_fence[k]).current_attempt order by k limit 1;
   if found then
     raise exception 'attempt % of step % was never started (current attempt is %)', attempts[v.k], step_ids[v.k], (v_fence[v.k]).current_attempt
@@ -3388,21 +3398,38 @@ begin
     perform weft._enqueue_steps(v_ready, processor_id, 'parents_complete');
   end if;
 
-  -- Tasks: fewer steps remaining; those at none move to finalizing.
+  -- Tasks: fewer steps remaining; those at none move to finalizing in the same row write
+  -- (weft._request_finalizations' work: transition, one wake-up of the orchestrators).
   with per_task as (
-    select (v_fence[k]).task_id as task_id, pg_catalog.count(*)::integer as n from pg_catalog.unnest(v_ok) as k group by 1
+    select (v_fence[k]).task_id as task_id, pg_catalog.min((v_fence[k]).task_state::text) as old_state,
+           pg_catalog.count(*)::integer as n
+    from pg_catalog.unnest(v_ok) as k group by 1
   ), upd as (
-    update weft.tasks t set steps_remaining = t.steps_remaining - p.n, updated_at = pg_catalog.now()
+    update weft.tasks t
+    set steps_remaining = t.steps_remaining - p.n,
+        state = case when t.steps_remaining = p.n and t.state in ('running', 'compensating') then 'finalizing' else t.state end,
+        finalize_requested_at = case when t.steps_remaining = p.n and t.state in ('running', 'compensating') then weft.now()
+                                     else t.finalize_requested_at end,
+        updated_at = pg_catalog.now()
     from per_task p where t.task_id = p.task_id
-    returning t.task_id, t.steps_remaining
+    returning t.task_id, t.state, p.old_state
+  ), logged as (
+    insert into weft.transitions (entity, task_id, from_state, to_state, reason, processor_id)
+    select 'task', u.task_id, u.old_state, 'finalizing', 'all_steps_complete', complete_steps.processor_id
+    from upd u where u.state = 'finalizing' and u.old_state <> 'finalizing'
   )
-  select pg_catalog.array_agg(upd.task_id) into v_finished from upd where upd.steps_remaining = 0;
-  if v_finished is not null then
-    perform weft._request_finalizations(v_finished, 'all_steps_complete', processor_id);
+  select pg_catalog.array_agg(u.task_id), pg_catalog.array_agg(u.state),
+         pg_catalog.count(*) filter (where u.state = 'finalizing' and u.old_state <> 'finalizing')
+  into v_task_ids, v_task_states, v_moved
+  from upd u;
+  if v_moved > 0 then
+    perform weft._wake('weft_orchestrator', 'finalize');
   end if;
 
   for v in
-    select k, t.state from pg_catalog.unnest(v_ok) as k join weft.tasks t on t.task_id = (v_fence[k]).task_id
+    select k, x.state from pg_catalog.unnest(v_ok) as k
+    join rows from (pg_catalog.unnest(v_task_ids), pg_catalog.unnest(v_task_states)) as x (task_id, state)
+      on x.task_id = (v_fence[k]).task_id
   loop
     v_out[v.k] := row('applied', null, step_ids[v.k], 'complete'::weft.step_state, attempts[v.k], (v_fence[v.k]).task_id, v.state)::weft.step_report;
   end loop;
@@ -3477,7 +3504,8 @@ $$;
 --           (weft.claim_tasks_for_finalization, weft.finalize_tasks). Tasks in any other state
 --           are left alone. One transition row per task moved, and one throttled wake-up
 --           weft_orchestrator 'finalize' (weft._wake) for the whole set.
--- Callers : weft._request_finalization (one task), weft.complete_steps (a batch of reports).
+-- Callers : weft._request_finalization (one task). (weft.complete_steps does the same work in
+--           the update of the tasks it already makes.)
 -- Locks   : the caller holds the task row locks.
 create function weft._request_finalizations(task_ids uuid[], reason text, processor_id text) returns uuid[]
 language plpgsql volatile

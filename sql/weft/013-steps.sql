@@ -32,7 +32,9 @@ create table weft.steps (
   finished_at timestamptz,
   updated_at timestamptz not null default now(),
   constraint steps_task_name_key unique (task_id, name)
-);
+)
+-- Room on each page for HOT updates (pending_parents counting down, checkpoints).
+with (fillfactor = 80);
 comment on table weft.steps is 'Steps of tasks. state: pending, enqueued, waiting_retry, complete, error, cancelled, skipped; attempt is the fencing token.';
 create index steps_waiting_retry_idx on weft.steps (ready_at) where state = 'waiting_retry';
 create index steps_compensates_idx on weft.steps (compensates) where compensates is not null;

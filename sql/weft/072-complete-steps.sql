@@ -9,8 +9,8 @@
 --           rows written (steps, transitions, rejected_results, queue messages, children,
 --           tasks). The work is done once per batch, not once per step: one statement locks the
 --           tasks, one locks and fences the steps, one completes them, one decrements every
---           child, one weft._enqueue_steps sends the ready children, one
---           weft._request_finalizations moves the finished tasks.
+--           child, one weft._enqueue_steps sends the ready children, one updates the tasks
+--           (steps remaining, and finalizing for those with none left).
 --           A batch naming one step twice, or with a null element, is applied element by
 --           element (weft.complete_step in a loop), as are the errors it raises.
 --           The batch is all or nothing only for errors (WF001/WF006/WF007 raised, WF012, a
@@ -40,7 +40,10 @@ declare
   v_fence weft._fence_result[]; -- element k fences step_ids[k]
   v_ok integer[];               -- the elements to apply
   v_ready uuid[];
-  v_finished uuid[];
+  v_namespaces text[] := '{}';
+  v_task_ids uuid[];
+  v_task_states weft.task_state[];
+  v_moved integer;
 begin
   if step_ids is null or attempts is null or results is null then
     raise exception 'step_ids, attempts and results must not be null' using errcode = 'WF001';
@@ -73,22 +76,19 @@ begin
     return;
   end if;
 
-  select u.step_id into v from pg_catalog.unnest(step_ids) with ordinality as u (step_id, i)
-  where not exists (select from weft.steps s where s.step_id = u.step_id) order by u.i limit 1;
-  if found then
-    raise exception 'step % not found', v.step_id using errcode = 'WF006';
-  end if;
+  -- Lock order: the tasks, in task id order, then their steps. Then the namespaces' access
+  -- (WF012, 070-privileges.sql): the whole batch is refused when one step is out of reach.
   for v_namespace in
-    select distinct t.namespace from weft.steps s join weft.tasks t on t.task_id = s.task_id where s.step_id = any (step_ids)
+    select t.namespace from weft.tasks t
+    where t.task_id in (select s.task_id from weft.steps s where s.step_id = any (step_ids))
+    order by t.task_id
+    for no key update of t
   loop
-    perform weft._assert_namespace_access(v_namespace); -- WF012 (070-privileges.sql)
+    if not v_namespace = any (v_namespaces) then
+      v_namespaces := v_namespaces || v_namespace;
+      perform weft._assert_namespace_access(v_namespace);
+    end if;
   end loop;
-
-  -- Lock order: the tasks, in task id order, then their steps.
-  perform from weft.tasks t
-  where t.task_id in (select s.task_id from weft.steps s where s.step_id = any (step_ids))
-  order by t.task_id
-  for no key update of t;
 
   -- Fence every element at once (weft._fence_step's verdicts), its step row locked; the task
   -- rows are locked, so their state read here holds until commit.
@@ -120,6 +120,11 @@ begin
     for update of s
   ) f;
 
+  if coalesce(pg_catalog.cardinality(v_fence), 0) < v_n then
+    select u.step_id into v from pg_catalog.unnest(step_ids) with ordinality as u (step_id, i)
+    where not exists (select from weft.steps s where s.step_id = u.step_id) order by u.i limit 1;
+    raise exception 'step % not found', v.step_id using errcode = 'WF006';
+  end if;
   select k into v from pg_catalog.generate_subscripts(v_fence, 1) as k where attempts[k] > (v_fence[k]).current_attempt order by k limit 1;
   if found then
     raise exception 'attempt % of step % was never started (current attempt is %)', attempts[v.k], step_ids[v.k], (v_fence[v.k]).current_attempt
@@ -189,21 +194,38 @@ begin
     perform weft._enqueue_steps(v_ready, processor_id, 'parents_complete');
   end if;
 
-  -- Tasks: fewer steps remaining; those at none move to finalizing.
+  -- Tasks: fewer steps remaining; those at none move to finalizing in the same row write
+  -- (weft._request_finalizations' work: transition, one wake-up of the orchestrators).
   with per_task as (
-    select (v_fence[k]).task_id as task_id, pg_catalog.count(*)::integer as n from pg_catalog.unnest(v_ok) as k group by 1
+    select (v_fence[k]).task_id as task_id, pg_catalog.min((v_fence[k]).task_state::text) as old_state,
+           pg_catalog.count(*)::integer as n
+    from pg_catalog.unnest(v_ok) as k group by 1
   ), upd as (
-    update weft.tasks t set steps_remaining = t.steps_remaining - p.n, updated_at = pg_catalog.now()
+    update weft.tasks t
+    set steps_remaining = t.steps_remaining - p.n,
+        state = case when t.steps_remaining = p.n and t.state in ('running', 'compensating') then 'finalizing' else t.state end,
+        finalize_requested_at = case when t.steps_remaining = p.n and t.state in ('running', 'compensating') then weft.now()
+                                     else t.finalize_requested_at end,
+        updated_at = pg_catalog.now()
     from per_task p where t.task_id = p.task_id
-    returning t.task_id, t.steps_remaining
+    returning t.task_id, t.state, p.old_state
+  ), logged as (
+    insert into weft.transitions (entity, task_id, from_state, to_state, reason, processor_id)
+    select 'task', u.task_id, u.old_state, 'finalizing', 'all_steps_complete', complete_steps.processor_id
+    from upd u where u.state = 'finalizing' and u.old_state <> 'finalizing'
   )
-  select pg_catalog.array_agg(upd.task_id) into v_finished from upd where upd.steps_remaining = 0;
-  if v_finished is not null then
-    perform weft._request_finalizations(v_finished, 'all_steps_complete', processor_id);
+  select pg_catalog.array_agg(u.task_id), pg_catalog.array_agg(u.state),
+         pg_catalog.count(*) filter (where u.state = 'finalizing' and u.old_state <> 'finalizing')
+  into v_task_ids, v_task_states, v_moved
+  from upd u;
+  if v_moved > 0 then
+    perform weft._wake('weft_orchestrator', 'finalize');
   end if;
 
   for v in
-    select k, t.state from pg_catalog.unnest(v_ok) as k join weft.tasks t on t.task_id = (v_fence[k]).task_id
+    select k, x.state from pg_catalog.unnest(v_ok) as k
+    join rows from (pg_catalog.unnest(v_task_ids), pg_catalog.unnest(v_task_states)) as x (task_id, state)
+      on x.task_id = (v_fence[k]).task_id
   loop
     v_out[v.k] := row('applied', null, step_ids[v.k], 'complete'::weft.step_state, attempts[v.k], (v_fence[v.k]).task_id, v.state)::weft.step_report;
   end loop;

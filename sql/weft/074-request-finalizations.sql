@@ -5,7 +5,8 @@
 --           (weft.claim_tasks_for_finalization, weft.finalize_tasks). Tasks in any other state
 --           are left alone. One transition row per task moved, and one throttled wake-up
 --           weft_orchestrator 'finalize' (weft._wake) for the whole set.
--- Callers : weft._request_finalization (one task), weft.complete_steps (a batch of reports).
+-- Callers : weft._request_finalization (one task). (weft.complete_steps does the same work in
+--           the update of the tasks it already makes.)
 -- Locks   : the caller holds the task row locks.
 create function weft._request_finalizations(task_ids uuid[], reason text, processor_id text) returns uuid[]
 language plpgsql volatile
