@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:087fcb7d4027ace5c9e2acf016f96db454ff975c
+--! Hash: sha1:7987f01cf670b578f30b7a6ac5824c3090fba5c1
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -1473,6 +1473,9 @@ create function weft.claim_tasks_for_finalization(
 ) returns table (task_id uuid, outcome text, expires_at timestamptz)
 language plpgsql volatile
 set search_path = ''
+-- Plans cached once per session (see 030-enqueue-steps.sql): costed for a typical array, the
+-- custom plans look cheaper, and PL/pgSQL would plan every statement again at every call.
+set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
@@ -3114,6 +3117,9 @@ create function weft.finalize_tasks(task_ids uuid[], processor_id text)
 returns table (task_id uuid, state weft.task_state)
 language plpgsql volatile
 set search_path = ''
+-- Plans cached once per session (see 030-enqueue-steps.sql): costed for a typical array, the
+-- custom plans look cheaper, and PL/pgSQL would plan every statement again at every call.
+set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
@@ -3234,6 +3240,9 @@ create function weft.complete_steps(step_ids uuid[], attempts integer[], results
 returns setof weft.step_report
 language plpgsql volatile
 set search_path = ''
+-- Plans cached once per session (see 030-enqueue-steps.sql): costed for a typical array, the
+-- custom plans look cheaper, and PL/pgSQL would plan every statement again at every call.
+set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
@@ -3510,6 +3519,9 @@ $$;
 create function weft._request_finalizations(task_ids uuid[], reason text, processor_id text) returns uuid[]
 language plpgsql volatile
 set search_path = ''
+-- Plans cached once per session (see 030-enqueue-steps.sql): costed for a typical array, the
+-- custom plans look cheaper, and PL/pgSQL would plan every statement again at every call.
+set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
@@ -3570,6 +3582,9 @@ create function weft.request_tasks(
 ) returns setof uuid
 language plpgsql volatile
 set search_path = ''
+-- Plans cached once per session (see 030-enqueue-steps.sql): costed for a typical array, the
+-- custom plans look cheaper, and PL/pgSQL would plan every statement again at every call.
+set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
@@ -3716,6 +3731,9 @@ $$;
 create function weft._start_tasks(task_ids uuid[], processor_id text, reason text) returns void
 language plpgsql volatile
 set search_path = ''
+-- Plans cached once per session (see 030-enqueue-steps.sql): costed for a typical array, the
+-- custom plans look cheaper, and PL/pgSQL would plan every statement again at every call.
+set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare

@@ -21,6 +21,9 @@ create function weft.claim_tasks_for_finalization(
 ) returns table (task_id uuid, outcome text, expires_at timestamptz)
 language plpgsql volatile
 set search_path = ''
+-- Plans cached once per session (see 030-enqueue-steps.sql): costed for a typical array, the
+-- custom plans look cheaper, and PL/pgSQL would plan every statement again at every call.
+set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare

@@ -30,6 +30,9 @@ create function weft.complete_steps(step_ids uuid[], attempts integer[], results
 returns setof weft.step_report
 language plpgsql volatile
 set search_path = ''
+-- Plans cached once per session (see 030-enqueue-steps.sql): costed for a typical array, the
+-- custom plans look cheaper, and PL/pgSQL would plan every statement again at every call.
+set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare

@@ -11,6 +11,9 @@
 create function weft._request_finalizations(task_ids uuid[], reason text, processor_id text) returns uuid[]
 language plpgsql volatile
 set search_path = ''
+-- Plans cached once per session (see 030-enqueue-steps.sql): costed for a typical array, the
+-- custom plans look cheaper, and PL/pgSQL would plan every statement again at every call.
+set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare

@@ -9,6 +9,9 @@
 create function weft._start_tasks(task_ids uuid[], processor_id text, reason text) returns void
 language plpgsql volatile
 set search_path = ''
+-- Plans cached once per session (see 030-enqueue-steps.sql): costed for a typical array, the
+-- custom plans look cheaper, and PL/pgSQL would plan every statement again at every call.
+set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
