@@ -70,6 +70,8 @@ export class CompletionBatcher {
   private async flush(): Promise<void> {
     this.flushing++;
     try {
+      // Reports of handlers that finish in this same turn of the event loop go in this call.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.options.maxBatch ?? 100);
         await this.send(batch);

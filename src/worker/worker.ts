@@ -89,6 +89,8 @@ export class Worker {
   private readonly completions: CompletionBatcher;
   /** Slots held for messages a report call is reading along (weft.complete_steps_and_read). */
   private reserved = 0;
+  /** Queues whose last read returned all it asked for: more is waiting there. */
+  private readonly backlogged = new Set<string>();
 
   constructor(options: WorkerOptions) {
     this.sql = options.sql;
@@ -106,7 +108,10 @@ export class Worker {
     this.completions = new CompletionBatcher(this.sql, this.processorId, {
       readAlong: {
         reserve: (queue) => {
-          if (this.controller.signal.aborted || !this.namespaces.includes(queue)) return { vt: this.vt, qty: 0 };
+          // A queue with a backlog is read by the loop, which does not wait for reports to commit;
+          // reading along pays off when the queue is drained (a parent's children come back in
+          // its report's answer instead of after a wake-up).
+          if (this.controller.signal.aborted || !this.namespaces.includes(queue) || this.backlogged.has(queue)) return { vt: this.vt, qty: 0 };
           const qty = Math.max(0, Math.min(this.batchSize, this.concurrency - this.inFlight.size - this.reserved));
           this.reserved += qty;
           return { vt: this.vt, qty };
@@ -223,6 +228,8 @@ export class Worker {
       const qty = Math.min(free - started, this.batchSize);
       const rows = await this.sql<{ msg_id: string; message: unknown }[]>`
         select msg_id, message from pgmq.read(queue_name => ${ns}::text, vt => ${this.vt}::integer, qty => ${qty}::integer)`;
+      if (rows.length === qty) this.backlogged.add(ns);
+      else this.backlogged.delete(ns);
       for (const row of rows) {
         await this.startOne(ns, row.msg_id, row.message);
         started++;
