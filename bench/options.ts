@@ -11,11 +11,11 @@ export type SystemName = (typeof SYSTEMS)[number];
 export const CONFIGS = ['default', 'tuned'] as const;
 export type ConfigName = (typeof CONFIGS)[number];
 
-export const WORKLOADS = ['W1', 'W2', 'W3', 'W4', 'W5', 'scale', 'memory'] as const;
+export const WORKLOADS = ['W1', 'W2', 'W3', 'W4', 'W5', 'scale', 'memory', 'soak'] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
 /** Workloads that run against weft only (they measure weft's own processes and tables). */
-export const WEFT_ONLY_WORKLOADS: ReadonlySet<WorkloadName> = new Set(['scale', 'memory']);
+export const WEFT_ONLY_WORKLOADS: ReadonlySet<WorkloadName> = new Set(['scale', 'memory', 'soak']);
 
 export interface Sizes {
   /** W1: tasks enqueued one by one, then the same number in bulk. */
@@ -49,6 +49,10 @@ export interface Sizes {
   /** Memory: how long processes sit idle before their RSS is read (ms); finished tasks per growth sample. */
   memoryIdleMs: number;
   growthTasks: number;
+  /** Soak: how long diamond tasks are requested at a steady rate (ms), the rate (tasks/s), how often RSS is sampled (ms). */
+  soakMs: number;
+  soakTasksPerS: number;
+  soakSampleMs: number;
   /** Longest time one measurement may take before it is reported as timed out (ms). */
   budgetMs: number;
   /** How often progress is polled (ms). */
@@ -76,6 +80,9 @@ export const FULL_SIZES: Sizes = {
   idleWindowMs: 20_000,
   memoryIdleMs: 10_000,
   growthTasks: 1_000,
+  soakMs: 600_000,
+  soakTasksPerS: 100,
+  soakSampleMs: 5_000,
   budgetMs: 60_000,
   pollMs: 500,
 };
@@ -101,6 +108,9 @@ export const QUICK_SIZES: Sizes = {
   idleWindowMs: 1_000,
   memoryIdleMs: 500,
   growthTasks: 50,
+  soakMs: 20_000,
+  soakTasksPerS: 20,
+  soakSampleMs: 1_000,
   budgetMs: 60_000,
   pollMs: 25,
 };

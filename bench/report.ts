@@ -6,6 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { WEFT_ONLY_WORKLOADS } from './options.js';
 import type { ServerInfo } from './server.js';
 import { spread } from './stats.js';
 import type { PartResult, WorkloadResult } from './workloads/common.js';
@@ -163,10 +164,10 @@ export function renderMarkdown(rows: string[][]): string {
   return [line(head!), line(head!.map((_, i) => (i < 3 ? '---' : '---:'))), ...body.map(line)].join('\n');
 }
 
-/** weft-only workloads (scale, memory) as label / value lines. */
+/** weft-only workloads (scale, memory, soak) as label / value lines. */
 export function weftOnlyTable(report: BenchReport): string[][] {
   const rows: string[][] = [['workload', 'measurement', 'figure', 'value', 'status']];
-  for (const result of report.results.filter((r) => r.workload === 'scale' || r.workload === 'memory')) {
+  for (const result of report.results.filter((r) => WEFT_ONLY_WORKLOADS.has(r.workload))) {
     if (result.error) rows.push([result.workload, '', '', '', `error: ${result.error}`]);
     for (const part of result.parts) {
       const entries = Object.entries(part.figures);
@@ -187,7 +188,7 @@ export function writeReport(report: BenchReport, outDir: string): string {
   const base = join(outDir, `bench-${stamp}${report.quick ? '-quick' : ''}`);
   writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
   const notes = report.notes.length > 0 ? ['## Notes', '', ...report.notes.map((n) => `- ${n}`), ''] : [];
-  const md = ['## Comparison', '', renderMarkdown(comparisonTable(report)), '', '## weft: scale and memory', '', renderMarkdown(weftOnlyTable(report)), '', ...notes].join('\n');
+  const md = ['## Comparison', '', renderMarkdown(comparisonTable(report)), '', '## weft: scale, memory and soak', '', renderMarkdown(weftOnlyTable(report)), '', ...notes].join('\n');
   writeFileSync(`${base}.md`, md);
   return `${base}.json`;
 }

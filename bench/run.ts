@@ -23,6 +23,7 @@ import { runW1 } from './workloads/w1-single-step.js';
 import { runW2 } from './workloads/w2-latency.js';
 import { runMemory } from './workloads/memory.js';
 import { runScale } from './workloads/scale.js';
+import { runSoak } from './workloads/soak.js';
 
 type Runner = (adapter: SystemAdapter, ctx: WorkloadContext) => Promise<PartResult[]>;
 const RUNNERS: Partial<Record<WorkloadName, Runner>> = { W1: runW1, W2: runW2, W3: runW3, W4: runW4, W5: runW5 };
@@ -91,7 +92,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     if (loadAtStart[0]! > cpus().length) notes.push(`The machine was busy when the run started (1-minute load average ${loadAtStart[0]!.toFixed(1)} on ${cpus().length} CPUs): figures are lower than on an idle machine.`);
     if (!server.info.pgStatStatements) notes.push('pg_stat_statements is not preloaded on this server: no statement profile, idle queries counted as transactions (pg_stat_database).');
     const comparative = options.only.filter((w) => !WEFT_ONLY_WORKLOADS.has(w));
-    // weft's own processes (processes mode; scale and memory always) run the compiled build.
+    // weft's own processes (processes mode; scale, memory and soak always) run the compiled build.
     const weftProcesses = options.systems.includes('weft') && (options.weftMode === 'processes' || options.only.some((w) => WEFT_ONLY_WORKLOADS.has(w)));
     if (weftProcesses) notes.push(await prepareWeftBuild(log));
     for (const system of options.systems) {
@@ -135,6 +136,11 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
         results.push(result);
         log(summary(result));
       }
+      if (options.only.includes('soak')) {
+        const result = await runSoak(server, options, ctx);
+        results.push(result);
+        log(summary(result));
+      }
     }
   } finally {
     removeWeftBuild();
@@ -165,7 +171,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   const path = writeReport(report, options.outDir);
   const table = comparisonTable(report);
   if (table.length > 1) process.stdout.write(`\n${renderText(table)}\n`);
-  if (results.some((r) => r.workload === 'scale' || r.workload === 'memory')) process.stdout.write(`\n${renderText(weftOnlyTable(report))}\n`);
+  if (results.some((r) => WEFT_ONLY_WORKLOADS.has(r.workload))) process.stdout.write(`\n${renderText(weftOnlyTable(report))}\n`);
   process.stdout.write(`\nratio = weft / best peer (rates: above 1 means weft is faster; latencies: below 1 means weft is faster)\nresults: ${path}\n`);
   return report;
 }

@@ -38,7 +38,7 @@ export function registerBench(program: Command): Command {
     .command('bench')
     .description('run the benchmark: weft against graphile-worker, pg-boss and DBOS, every run verified')
     .option('--quick', 'small sizes: check the correctness of every workload (CI; no timing assertions)')
-    .option('--only <workloads>', 'comma-separated subset of W1,W2,W3,W4,W5,scale,memory')
+    .option('--only <workloads>', 'comma-separated subset of W1,W2,W3,W4,W5,scale,memory,soak')
     .option('--systems <systems>', 'comma-separated subset of weft,graphile-worker,pg-boss,dbos')
     .option('--configs <configs>', 'peer configurations: default,tuned (default both)')
     .option('--runs <n>', 'repetitions of the headline workloads W1, W3, W4 (full mode; default 1)')
