@@ -67,7 +67,7 @@ export class WeftAdapter implements SystemAdapter {
     this.version = version;
     this.description =
       mode === 'processes'
-        ? 'weft orchestrator and weft worker as separate processes, WEFT_ENV=production defaults (pool 10, worker batch 10, NOTIFY wake-ups); concurrency per workload'
+        ? 'weft orchestrator and weft worker as separate processes, WEFT_ENV=production defaults (pool 10, worker batch 50, NOTIFY wake-ups); concurrency per workload'
         : 'orchestrator and worker in the benchmark process (quick mode), default settings; concurrency per workload';
   }
 

@@ -69,7 +69,7 @@ export const configSections = {
     namespaces: z.array(z.string().min(1)).default([]),
     concurrency: positiveInt().default(defaultConcurrency),
     poll_interval_ms: millis().default(1000),
-    batch_size: positiveInt().default(10),
+    batch_size: positiveInt().default(50),
     visibility_timeout_s: positiveInt().default(30),
     heartbeat_interval_ms: millis().default(20_000),
     shutdown_grace_ms: z.number().int().min(0).default(10_000),

@@ -28,7 +28,7 @@ export interface WorkerOptions {
   namespaces?: string[];
   /** Steps run at once (default 4). */
   concurrency?: number;
-  /** Most messages read per poll (default 10). */
+  /** Most messages one read takes (default 50; never more than the free slots). */
   batchSize?: number;
   /** Visibility timeout of a read message = the lease, seconds (default 30). */
   visibilityTimeoutS?: number;
@@ -97,7 +97,7 @@ export class Worker {
     this.processorId = options.processorId;
     this.log = options.logger.child({ component: 'worker', processorId: options.processorId });
     this.concurrency = Math.max(1, options.concurrency ?? 4);
-    this.batchSize = Math.max(1, options.batchSize ?? 10);
+    this.batchSize = Math.max(1, options.batchSize ?? 50);
     this.vt = Math.max(1, options.visibilityTimeoutS ?? 30);
     this.heartbeatMs = options.heartbeatIntervalMs ?? Math.floor((this.vt * 1000) / 3);
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
