@@ -4,8 +4,8 @@
 --
 -- Purpose : one round trip for an orchestrator's periodic duties: request-queue intake,
 --           result-queue intake, timers, stalled-step recovery (weft.recover_stalled_steps); and
---           how many finalizing tasks wait for a claim (the
---           caller then claims and finalizes them). An idle orchestrator issues this one query
+--           how many finalizing tasks wait for a claim, counted up to max_rows (the caller then
+--           claims and finalizes them; it needs to know there are some, not how many). An idle orchestrator issues this one query
 --           per poll. next_due_in_ms is measured on the engine clock (weft.now()), so a caller
 --           can sleep until the next timer even when a test has shifted the clock.
 -- Callers : orchestrators.
@@ -31,7 +31,7 @@ begin
   select pg_catalog.count(*)::integer into v_finalizable from (
     select 1 from weft.tasks x where x.state = 'finalizing'
       and not exists (select 1 from weft.finalization_claims c where c.task_id = x.task_id and c.expires_at > weft.now())
-    limit 1000) f;
+    limit greatest(coalesce(max_rows, 100), 1)) f;
   return query select r.accepted, r.rejected, s.applied, s.rejected, s.dead, t.started_tasks, t.retried_steps,
                       t.timed_out_steps, v_finalizable, t.next_due_at,
                       -- null when no timer is pending (greatest() would turn a null into 0: a busy loop)

@@ -51,6 +51,15 @@ export class Orchestrator {
   private readonly controller = new AbortController();
   private loop: Promise<void> | undefined;
   private unlisten: (() => Promise<void>) | undefined;
+  /** The last batch finalized something (more is probably coming). */
+  private finalizing = false;
+  /** A 'finalize' wake-up arrived: claim, without the periodic duties. */
+  private finalizeHint = false;
+  /** Another wake-up arrived (a timer set, a queue message): run the periodic duties. */
+  private dutiesHint = false;
+  /** When the duties last ran, and when the next timer is due (performance.now() ms). */
+  private lastTickAt = -Infinity;
+  private nextDueAt = Infinity;
 
   constructor(options: OrchestratorOptions) {
     this.sql = options.sql;
@@ -68,8 +77,14 @@ export class Orchestrator {
     if (this.listen) {
       // weft's own wake-ups, and PGMQ insert notifications of the two orchestration queues
       // (services and workers that only send PGMQ messages).
+      // 'finalize' asks only for a claim; anything else (a timer set, a queue message) for the
+      // periodic duties too.
       const channels = ['weft_orchestrator', 'pgmq.q_orchestration_task_requests.INSERT', 'pgmq.q_orchestration_step_results.INSERT'];
-      const subs = await Promise.all(channels.map((c) => this.sql.listen(c, () => this.sleeper.wake(true))));
+      const subs = await Promise.all(channels.map((c) => this.sql.listen(c, (payload) => {
+        if (c === 'weft_orchestrator' && payload === 'finalize') this.finalizeHint = true;
+        else this.dutiesHint = true;
+        this.sleeper.wake(true);
+      })));
       this.unlisten = async () => {
         await Promise.all(subs.map((s) => s.unlisten()));
       };
@@ -87,12 +102,32 @@ export class Orchestrator {
     this.log.info({ stats: this.stats }, 'orchestrator stopped');
   }
 
-  /** One tick: intake, timers, then claim + finalize. Returns whether it did any work. */
+  /**
+   * One tick: the periodic duties (weft.orchestrator_tick: intake, timers, recovery, "anything
+   * to finalize?"), then claim + finalize. Returns whether it did any work.
+   * The duties run when they may have work: at start, on a wake-up other than 'finalize', when
+   * the next timer is due, and at least every poll interval. Otherwise — a 'finalize' wake-up,
+   * or finalizations still coming — the loop only claims: the duties' fixed cost is not paid
+   * again for every batch by every orchestrator.
+   */
   async tick(): Promise<{ busy: boolean; sleepMs: number }> {
+    const now = performance.now();
+    const dutiesDue = this.dutiesHint || now >= this.nextDueAt || now - this.lastTickAt >= this.pollIntervalMs;
+    if (!dutiesDue && (this.finalizing || this.finalizeHint)) {
+      this.finalizeHint = false;
+      const finalized = await this.finalizeReady();
+      this.finalizing = finalized > 0;
+      const untilDuties = Math.min(this.nextDueAt, this.lastTickAt + this.pollIntervalMs) - performance.now();
+      return { busy: finalized > 0, sleepMs: Math.max(MIN_IDLE_SLEEP_MS, Math.min(this.pollIntervalMs, untilDuties)) };
+    }
+    this.dutiesHint = false;
+    this.finalizeHint = false;
     const t: TickResult = await orchestratorTick(this.sql, this.processorId, this.batchSize);
+    this.lastTickAt = performance.now();
     this.stats.ticks++;
     let finalized = 0;
     if (t.finalizable > 0) finalized = await this.finalizeReady();
+    this.finalizing = finalized > 0;
     const busy =
       t.requests_accepted + t.requests_rejected + t.results_applied + t.results_rejected + t.results_dead +
         t.started_tasks + t.retried_steps + t.timed_out_steps + t.recovered_steps + finalized > 0;
@@ -101,6 +136,7 @@ export class Orchestrator {
     }
     if (t.recovered_steps > 0) this.log.warn({ recovered: t.recovered_steps }, 'attempts failed as stalled: their lease expired');
     const dueIn = t.next_due_in_ms === null ? Infinity : Number(t.next_due_in_ms);
+    this.nextDueAt = this.lastTickAt + dueIn;
     // A timer that is due but was not fired (its task is locked by another orchestrator right
     // now) must not turn the idle loop into a spin: never sleep less than MIN_IDLE_SLEEP_MS.
     return { busy, sleepMs: Math.max(MIN_IDLE_SLEEP_MS, Math.min(this.pollIntervalMs, dueIn)) };
