@@ -45,7 +45,9 @@ export async function weftDatabases(server: BenchServer, options: BenchOptions, 
  * Adds `count` deferred tasks (state pending, run_after in 30 days): one requested through
  * weft.request_task, the others copies of its rows (task and steps, new ids) made in SQL, in
  * chunks — requesting them one by one would take hours on a small machine. The copy is generic
- * over the columns (jsonb_populate_record), so it follows the schema.
+ * over the columns (jsonb_populate_record), so it follows the schema. The new ids are UUIDv7
+ * (weft.uuid_generate_v7), as weft makes them: random UUIDs would scatter the primary-key
+ * indexes and make every later insert land on a random page, which no real backlog does.
  */
 async function addDeferred(adapter: WeftAdapter, ctx: WorkloadContext, count: number): Promise<number> {
   const t0 = nowMs();
@@ -61,11 +63,11 @@ async function addDeferred(adapter: WeftAdapter, ctx: WorkloadContext, count: nu
            src_steps as (select * from weft.steps where task_id = ${seed!.id}::uuid),
            copies as (
              insert into weft.tasks
-             select (jsonb_populate_record(null::weft.tasks, to_jsonb(t) || jsonb_build_object('task_id', gen_random_uuid()))).*
+             select (jsonb_populate_record(null::weft.tasks, to_jsonb(t) || jsonb_build_object('task_id', weft.uuid_generate_v7()))).*
              from src_task t cross join generate_series(1, ${n}) g
              returning task_id)
       insert into weft.steps
-      select (jsonb_populate_record(null::weft.steps, to_jsonb(s) || jsonb_build_object('step_id', gen_random_uuid(), 'task_id', c.task_id))).*
+      select (jsonb_populate_record(null::weft.steps, to_jsonb(s) || jsonb_build_object('step_id', weft.uuid_generate_v7(), 'task_id', c.task_id))).*
       from src_steps s cross join copies c`;
     if (count > chunk) ctx.log(`  ${Math.min(done + n, count)} of ${count} deferred tasks`);
   }
