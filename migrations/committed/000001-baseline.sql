@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:30b5b0bfb9bc682d12d9d6c2644172cecc24f96b
+--! Hash: sha1:6d7a2eb89d89810039c02cdb50e197bbe4011432
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -1493,7 +1493,11 @@ begin
     select pg_catalog.array_agg(c.task_id) into v_candidates from (
       select t.task_id from weft.tasks t
       where t.state = 'finalizing'
-        and not exists (select 1 from weft.finalization_claims c where c.task_id = t.task_id and c.expires_at > v_now)
+        -- NOT IN, not NOT EXISTS: a hashed subplan, built once per call from the few live
+        -- claims. The claims table churns (a row per task, deleted at finalization) and its
+        -- statistics usually say it is empty, so an anti join is planned as a sequential scan
+        -- of its pages for every finalizing task: quadratic once a backlog builds up.
+        and t.task_id not in (select c.task_id from weft.finalization_claims c where c.expires_at > v_now)
       order by t.finalize_requested_at
       limit greatest(coalesce(max_tasks, 100), 1)
       for update of t skip locked
@@ -2013,7 +2017,8 @@ begin
   v_recovered := weft.recover_stalled_steps(processor_id, max_rows);
   select pg_catalog.count(*)::integer into v_finalizable from (
     select 1 from weft.tasks x where x.state = 'finalizing'
-      and not exists (select 1 from weft.finalization_claims c where c.task_id = x.task_id and c.expires_at > weft.now())
+      -- NOT IN: a hashed subplan over the live claims (see 041-claim-tasks-for-finalization.sql)
+      and x.task_id not in (select c.task_id from weft.finalization_claims c where c.expires_at > weft.now())
     limit greatest(coalesce(max_rows, 100), 1)) f;
   return query select r.accepted, r.rejected, s.applied, s.rejected, s.dead, t.started_tasks, t.retried_steps,
                       t.timed_out_steps, v_finalizable, t.next_due_at,

@@ -41,7 +41,11 @@ begin
     select pg_catalog.array_agg(c.task_id) into v_candidates from (
       select t.task_id from weft.tasks t
       where t.state = 'finalizing'
-        and not exists (select 1 from weft.finalization_claims c where c.task_id = t.task_id and c.expires_at > v_now)
+        -- NOT IN, not NOT EXISTS: a hashed subplan, built once per call from the few live
+        -- claims. The claims table churns (a row per task, deleted at finalization) and its
+        -- statistics usually say it is empty, so an anti join is planned as a sequential scan
+        -- of its pages for every finalizing task: quadratic once a backlog builds up.
+        and t.task_id not in (select c.task_id from weft.finalization_claims c where c.expires_at > v_now)
       order by t.finalize_requested_at
       limit greatest(coalesce(max_tasks, 100), 1)
       for update of t skip locked

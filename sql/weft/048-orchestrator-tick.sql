@@ -30,7 +30,8 @@ begin
   v_recovered := weft.recover_stalled_steps(processor_id, max_rows);
   select pg_catalog.count(*)::integer into v_finalizable from (
     select 1 from weft.tasks x where x.state = 'finalizing'
-      and not exists (select 1 from weft.finalization_claims c where c.task_id = x.task_id and c.expires_at > weft.now())
+      -- NOT IN: a hashed subplan over the live claims (see 041-claim-tasks-for-finalization.sql)
+      and x.task_id not in (select c.task_id from weft.finalization_claims c where c.expires_at > weft.now())
     limit greatest(coalesce(max_rows, 100), 1)) f;
   return query select r.accepted, r.rejected, s.applied, s.rejected, s.dead, t.started_tasks, t.retried_steps,
                       t.timed_out_steps, v_finalizable, t.next_due_at,
