@@ -49,7 +49,7 @@ export async function weftDatabases(server: BenchServer, options: BenchOptions, 
  * (weft.uuid_generate_v7), as weft makes them: random UUIDs would scatter the primary-key
  * indexes and make every later insert land on a random page, which no real backlog does.
  */
-async function addDeferred(adapter: WeftAdapter, ctx: WorkloadContext, count: number): Promise<number> {
+export async function addDeferred(adapter: WeftAdapter, ctx: WorkloadContext, count: number): Promise<number> {
   const t0 = nowMs();
   const [seed] = await adapter.pool<{ id: string }[]>`
     select weft.request_task(namespace => ${NAMESPACE}, workflow_name => ${ctx.shapes.one.name}, context => ${adapter.pool.json({ deferred: true })},
