@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:6d7a2eb89d89810039c02cdb50e197bbe4011432
+--! Hash: sha1:ce871c96d829ab9776a2d7065af80284fc2031c9
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -905,6 +905,8 @@ set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
+  -- one reading of the engine clock per call: weft.now() in a statement runs once per row
+  v_now timestamptz := weft.now();
   v_namespace text;
   v_count integer := 0;
   v_ids uuid[];
@@ -926,7 +928,7 @@ begin
       select s.step_id, s.task_id, s.name, s.handler, s.args, s.attempt + 1 as attempt, s.max_attempts,
              s.timeout_ms, s.heartbeat_ms, s.checkpoint, s.state, t.context, t.priority, t.workflow_id, w.name as workflow_name,
              w.version as workflow_version, t.namespace, s.position, s.kind, s.compensates,
-             case when s.timeout_ms is null then null else weft.now() + s.timeout_ms * interval '1 millisecond' end as deadline_at
+             case when s.timeout_ms is null then null else v_now + s.timeout_ms * interval '1 millisecond' end as deadline_at
       from weft.steps s
       join weft.tasks t on t.task_id = s.task_id
       join weft.workflows w on w.workflow_id = t.workflow_id
@@ -993,7 +995,7 @@ begin
       join rows from (pg_catalog.unnest(v_sent_ids), pg_catalog.unnest(v_sent_msgs)) as m (step_id, msg_id) on m.step_id = x.step_id
     ), updated as (
       update weft.steps s
-      set state = 'enqueued', attempt = u.attempt, msg_id = u.msg_id, enqueued_at = weft.now(),
+      set state = 'enqueued', attempt = u.attempt, msg_id = u.msg_id, enqueued_at = v_now,
           deadline_at = u.deadline_at, ready_at = null, updated_at = pg_catalog.now()
       from u
       where s.step_id = u.step_id
@@ -3128,6 +3130,8 @@ set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
+  -- one reading of the engine clock per call: weft.now() in a statement runs once per row
+  v_now timestamptz := weft.now();
   v_id uuid;
   v_final weft.task_state;
   v_held uuid[];
@@ -3149,9 +3153,9 @@ begin
   order by t.task_id
   for no key update of t;
   with renewed as (
-    update weft.finalization_claims c set expires_at = greatest(c.expires_at, weft.now() + interval '5 seconds')
+    update weft.finalization_claims c set expires_at = greatest(c.expires_at, v_now + interval '5 seconds')
     from weft.tasks t
-    where c.task_id = any (finalize_tasks.task_ids) and c.processor_id = finalize_tasks.processor_id and c.expires_at > weft.now()
+    where c.task_id = any (finalize_tasks.task_ids) and c.processor_id = finalize_tasks.processor_id and c.expires_at > v_now
       and t.task_id = c.task_id and t.state::text = 'finalizing'
     returning c.task_id
   )
@@ -3176,7 +3180,7 @@ begin
       ), '{}'::jsonb) as result
       from weft.tasks t where t.task_id = any (v_simple)
     ), finished as (
-      update weft.tasks t set state = 'complete', result = r.result, error = null, finished_at = weft.now(), updated_at = pg_catalog.now()
+      update weft.tasks t set state = 'complete', result = r.result, error = null, finished_at = v_now, updated_at = pg_catalog.now()
       from results r where t.task_id = r.task_id
       returning t.task_id
     ), logged as (
@@ -3251,6 +3255,8 @@ set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
+  -- one reading of the engine clock per call: weft.now() in a statement runs once per row
+  v_now timestamptz := weft.now();
   v record;
   v_n integer := pg_catalog.cardinality(step_ids);
   v_out weft.step_report[] := '{}';
@@ -3315,7 +3321,7 @@ begin
              when f.attempt < f.cur_attempt then 'stale'
              when f.step_state = 'complete' then 'duplicate'
              when f.step_state <> 'enqueued' or f.task_state in ('complete', 'error', 'cancelled', 'compensation_failed')
-                  or f.deadline_at <= weft.now() then 'stale'
+                  or f.deadline_at <= v_now then 'stale'
              else 'ok'
            end,
            case
@@ -3323,7 +3329,7 @@ begin
              when f.step_state = 'complete' then 'already_complete'
              when f.step_state <> 'enqueued' then 'step_' || f.step_state::text
              when f.task_state in ('complete', 'error', 'cancelled', 'compensation_failed') then 'task_' || f.task_state::text
-             when f.deadline_at <= weft.now() then 'deadline_passed'
+             when f.deadline_at <= v_now then 'deadline_passed'
            end,
            f.task_id, f.namespace, f.workflow_id, f.task_state, f.step_name, f.step_state, f.cur_attempt, f.max_attempts,
            null, f.msg_id)::weft._fence_result order by f.i)
@@ -3371,7 +3377,7 @@ begin
   -- The steps complete, one transition each; their messages go.
   with done as (
     update weft.steps s
-    set state = 'complete', result = results[k], error = null, finished_at = weft.now(), msg_id = null,
+    set state = 'complete', result = results[k], error = null, finished_at = v_now, msg_id = null,
         deadline_at = null, ready_at = null, updated_at = pg_catalog.now()
     from pg_catalog.unnest(v_ok) as k
     where s.step_id = step_ids[k]
@@ -3422,7 +3428,7 @@ begin
     update weft.tasks t
     set steps_remaining = t.steps_remaining - p.n,
         state = case when t.steps_remaining = p.n and t.state in ('running', 'compensating') then 'finalizing' else t.state end,
-        finalize_requested_at = case when t.steps_remaining = p.n and t.state in ('running', 'compensating') then weft.now()
+        finalize_requested_at = case when t.steps_remaining = p.n and t.state in ('running', 'compensating') then v_now
                                      else t.finalize_requested_at end,
         updated_at = pg_catalog.now()
     from per_task p where t.task_id = p.task_id
@@ -3530,10 +3536,12 @@ set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
+  -- one reading of the engine clock per call: weft.now() in a statement runs once per row
+  v_now timestamptz := weft.now();
   v_moved uuid[];
 begin
   with moved as (
-    update weft.tasks t set state = 'finalizing', finalize_requested_at = weft.now(), updated_at = pg_catalog.now()
+    update weft.tasks t set state = 'finalizing', finalize_requested_at = v_now, updated_at = pg_catalog.now()
     from weft.tasks o
     where t.task_id = any (_request_finalizations.task_ids) and o.task_id = t.task_id and t.state in ('running', 'compensating')
     returning t.task_id, o.state as from_state
@@ -3593,6 +3601,8 @@ set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
+  -- one reading of the engine clock per call: weft.now() in a statement runs once per row
+  v_now timestamptz := weft.now();
   v_n integer := pg_catalog.cardinality(contexts);
   v_workflow_id uuid;
   v_priority smallint;
@@ -3604,7 +3614,7 @@ declare
   v_conflict integer;
   v_new uuid[];
   v_roots uuid[];
-  v_start boolean := request_tasks.run_after is null or request_tasks.run_after <= weft.now();
+  v_start boolean := request_tasks.run_after is null or request_tasks.run_after <= v_now;
 begin
   -- Guard: arguments.
   if namespace is null or workflow_name is null then
@@ -3664,7 +3674,7 @@ begin
                             parent_task_id, requested_by, steps_total, steps_remaining, started_at)
     select h.task_id, v_workflow_id, request_tasks.namespace, case when v_start then 'running' else 'pending' end::weft.task_state,
            v_priority, h.context, h.key, h.hash, request_tasks.run_after, request_tasks.parent_task_id, request_tasks.requested_by,
-           v_steps, v_steps, case when v_start then weft.now() end
+           v_steps, v_steps, case when v_start then v_now end
     from hashed h order by h.i
     on conflict (idempotency_key) where idempotency_key is not null do nothing
     returning task_id
@@ -3742,6 +3752,8 @@ set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
+  -- one reading of the engine clock per call: weft.now() in a statement runs once per row
+  v_now timestamptz := weft.now();
   v_started uuid[];
   v_roots uuid[];
 begin
@@ -3751,7 +3763,7 @@ begin
     order by t.task_id
     for no key update of t
   ), started as (
-    update weft.tasks t set state = 'running', started_at = weft.now(), updated_at = pg_catalog.now()
+    update weft.tasks t set state = 'running', started_at = v_now, updated_at = pg_catalog.now()
     from locked l where t.task_id = l.task_id
     returning t.task_id
   ), logged as (

@@ -22,6 +22,8 @@ set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
+  -- one reading of the engine clock per call: weft.now() in a statement runs once per row
+  v_now timestamptz := weft.now();
   v_namespace text;
   v_count integer := 0;
   v_ids uuid[];
@@ -43,7 +45,7 @@ begin
       select s.step_id, s.task_id, s.name, s.handler, s.args, s.attempt + 1 as attempt, s.max_attempts,
              s.timeout_ms, s.heartbeat_ms, s.checkpoint, s.state, t.context, t.priority, t.workflow_id, w.name as workflow_name,
              w.version as workflow_version, t.namespace, s.position, s.kind, s.compensates,
-             case when s.timeout_ms is null then null else weft.now() + s.timeout_ms * interval '1 millisecond' end as deadline_at
+             case when s.timeout_ms is null then null else v_now + s.timeout_ms * interval '1 millisecond' end as deadline_at
       from weft.steps s
       join weft.tasks t on t.task_id = s.task_id
       join weft.workflows w on w.workflow_id = t.workflow_id
@@ -110,7 +112,7 @@ begin
       join rows from (pg_catalog.unnest(v_sent_ids), pg_catalog.unnest(v_sent_msgs)) as m (step_id, msg_id) on m.step_id = x.step_id
     ), updated as (
       update weft.steps s
-      set state = 'enqueued', attempt = u.attempt, msg_id = u.msg_id, enqueued_at = weft.now(),
+      set state = 'enqueued', attempt = u.attempt, msg_id = u.msg_id, enqueued_at = v_now,
           deadline_at = u.deadline_at, ready_at = null, updated_at = pg_catalog.now()
       from u
       where s.step_id = u.step_id

@@ -29,6 +29,8 @@ set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
+  -- one reading of the engine clock per call: weft.now() in a statement runs once per row
+  v_now timestamptz := weft.now();
   v_id uuid;
   v_final weft.task_state;
   v_held uuid[];
@@ -50,9 +52,9 @@ begin
   order by t.task_id
   for no key update of t;
   with renewed as (
-    update weft.finalization_claims c set expires_at = greatest(c.expires_at, weft.now() + interval '5 seconds')
+    update weft.finalization_claims c set expires_at = greatest(c.expires_at, v_now + interval '5 seconds')
     from weft.tasks t
-    where c.task_id = any (finalize_tasks.task_ids) and c.processor_id = finalize_tasks.processor_id and c.expires_at > weft.now()
+    where c.task_id = any (finalize_tasks.task_ids) and c.processor_id = finalize_tasks.processor_id and c.expires_at > v_now
       and t.task_id = c.task_id and t.state::text = 'finalizing'
     returning c.task_id
   )
@@ -77,7 +79,7 @@ begin
       ), '{}'::jsonb) as result
       from weft.tasks t where t.task_id = any (v_simple)
     ), finished as (
-      update weft.tasks t set state = 'complete', result = r.result, error = null, finished_at = weft.now(), updated_at = pg_catalog.now()
+      update weft.tasks t set state = 'complete', result = r.result, error = null, finished_at = v_now, updated_at = pg_catalog.now()
       from results r where t.task_id = r.task_id
       returning t.task_id
     ), logged as (

@@ -36,6 +36,8 @@ set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
+  -- one reading of the engine clock per call: weft.now() in a statement runs once per row
+  v_now timestamptz := weft.now();
   v record;
   v_n integer := pg_catalog.cardinality(step_ids);
   v_out weft.step_report[] := '{}';
@@ -100,7 +102,7 @@ begin
              when f.attempt < f.cur_attempt then 'stale'
              when f.step_state = 'complete' then 'duplicate'
              when f.step_state <> 'enqueued' or f.task_state in ('complete', 'error', 'cancelled', 'compensation_failed')
-                  or f.deadline_at <= weft.now() then 'stale'
+                  or f.deadline_at <= v_now then 'stale'
              else 'ok'
            end,
            case
@@ -108,7 +110,7 @@ begin
              when f.step_state = 'complete' then 'already_complete'
              when f.step_state <> 'enqueued' then 'step_' || f.step_state::text
              when f.task_state in ('complete', 'error', 'cancelled', 'compensation_failed') then 'task_' || f.task_state::text
-             when f.deadline_at <= weft.now() then 'deadline_passed'
+             when f.deadline_at <= v_now then 'deadline_passed'
            end,
            f.task_id, f.namespace, f.workflow_id, f.task_state, f.step_name, f.step_state, f.cur_attempt, f.max_attempts,
            null, f.msg_id)::weft._fence_result order by f.i)
@@ -156,7 +158,7 @@ begin
   -- The steps complete, one transition each; their messages go.
   with done as (
     update weft.steps s
-    set state = 'complete', result = results[k], error = null, finished_at = weft.now(), msg_id = null,
+    set state = 'complete', result = results[k], error = null, finished_at = v_now, msg_id = null,
         deadline_at = null, ready_at = null, updated_at = pg_catalog.now()
     from pg_catalog.unnest(v_ok) as k
     where s.step_id = step_ids[k]
@@ -207,7 +209,7 @@ begin
     update weft.tasks t
     set steps_remaining = t.steps_remaining - p.n,
         state = case when t.steps_remaining = p.n and t.state in ('running', 'compensating') then 'finalizing' else t.state end,
-        finalize_requested_at = case when t.steps_remaining = p.n and t.state in ('running', 'compensating') then weft.now()
+        finalize_requested_at = case when t.steps_remaining = p.n and t.state in ('running', 'compensating') then v_now
                                      else t.finalize_requested_at end,
         updated_at = pg_catalog.now()
     from per_task p where t.task_id = p.task_id

@@ -17,10 +17,12 @@ set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
+  -- one reading of the engine clock per call: weft.now() in a statement runs once per row
+  v_now timestamptz := weft.now();
   v_moved uuid[];
 begin
   with moved as (
-    update weft.tasks t set state = 'finalizing', finalize_requested_at = weft.now(), updated_at = pg_catalog.now()
+    update weft.tasks t set state = 'finalizing', finalize_requested_at = v_now, updated_at = pg_catalog.now()
     from weft.tasks o
     where t.task_id = any (_request_finalizations.task_ids) and o.task_id = t.task_id and t.state in ('running', 'compensating')
     returning t.task_id, o.state as from_state

@@ -40,6 +40,8 @@ set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
+  -- one reading of the engine clock per call: weft.now() in a statement runs once per row
+  v_now timestamptz := weft.now();
   v_n integer := pg_catalog.cardinality(contexts);
   v_workflow_id uuid;
   v_priority smallint;
@@ -51,7 +53,7 @@ declare
   v_conflict integer;
   v_new uuid[];
   v_roots uuid[];
-  v_start boolean := request_tasks.run_after is null or request_tasks.run_after <= weft.now();
+  v_start boolean := request_tasks.run_after is null or request_tasks.run_after <= v_now;
 begin
   -- Guard: arguments.
   if namespace is null or workflow_name is null then
@@ -111,7 +113,7 @@ begin
                             parent_task_id, requested_by, steps_total, steps_remaining, started_at)
     select h.task_id, v_workflow_id, request_tasks.namespace, case when v_start then 'running' else 'pending' end::weft.task_state,
            v_priority, h.context, h.key, h.hash, request_tasks.run_after, request_tasks.parent_task_id, request_tasks.requested_by,
-           v_steps, v_steps, case when v_start then weft.now() end
+           v_steps, v_steps, case when v_start then v_now end
     from hashed h order by h.i
     on conflict (idempotency_key) where idempotency_key is not null do nothing
     returning task_id

@@ -15,6 +15,8 @@ set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
+  -- one reading of the engine clock per call: weft.now() in a statement runs once per row
+  v_now timestamptz := weft.now();
   v_started uuid[];
   v_roots uuid[];
 begin
@@ -24,7 +26,7 @@ begin
     order by t.task_id
     for no key update of t
   ), started as (
-    update weft.tasks t set state = 'running', started_at = weft.now(), updated_at = pg_catalog.now()
+    update weft.tasks t set state = 'running', started_at = v_now, updated_at = pg_catalog.now()
     from locked l where t.task_id = l.task_id
     returning t.task_id
   ), logged as (
