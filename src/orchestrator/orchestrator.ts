@@ -31,6 +31,13 @@ export interface OrchestratorOptions {
 /** Shortest idle sleep (ms) between ticks. */
 const MIN_IDLE_SLEEP_MS = 50;
 
+/**
+ * After a 'finalize' wake-up the loop reads once more when the wake-up window has passed (see
+ * WAKE_WINDOW_MS); that read is a claim too, not the periodic duties, if it comes within this
+ * many ms past the window.
+ */
+const FINALIZE_RECHECK_SLACK_MS = 40;
+
 export interface OrchestratorStats {
   ticks: number;
   finalized: number;
@@ -55,6 +62,8 @@ export class Orchestrator {
   private finalizing = false;
   /** A 'finalize' wake-up arrived: claim, without the periodic duties. */
   private finalizeHint = false;
+  /** When the last 'finalize' wake-up arrived (performance.now() ms). */
+  private finalizeWakeAt = -Infinity;
   /** Another wake-up arrived (a timer set, a queue message): run the periodic duties. */
   private dutiesHint = false;
   /** When the duties last ran, and when the next timer is due (performance.now() ms). */
@@ -81,8 +90,10 @@ export class Orchestrator {
       // periodic duties too.
       const channels = ['weft_orchestrator', 'pgmq.q_orchestration_task_requests.INSERT', 'pgmq.q_orchestration_step_results.INSERT'];
       const subs = await Promise.all(channels.map((c) => this.sql.listen(c, (payload) => {
-        if (c === 'weft_orchestrator' && payload === 'finalize') this.finalizeHint = true;
-        else this.dutiesHint = true;
+        if (c === 'weft_orchestrator' && payload === 'finalize') {
+          this.finalizeHint = true;
+          this.finalizeWakeAt = performance.now();
+        } else this.dutiesHint = true;
         this.sleeper.wake(true);
       })));
       this.unlisten = async () => {
@@ -107,13 +118,14 @@ export class Orchestrator {
    * to finalize?"), then claim + finalize. Returns whether it did any work.
    * The duties run when they may have work: at start, on a wake-up other than 'finalize', when
    * the next timer is due, and at least every poll interval. Otherwise — a 'finalize' wake-up,
-   * or finalizations still coming — the loop only claims: the duties' fixed cost is not paid
-   * again for every batch by every orchestrator.
+   * the read again after its window, or finalizations still coming — the loop only claims: the
+   * duties' fixed cost is not paid again for every batch by every orchestrator.
    */
   async tick(): Promise<{ busy: boolean; sleepMs: number }> {
     const now = performance.now();
     const dutiesDue = this.dutiesHint || now >= this.nextDueAt || now - this.lastTickAt >= this.pollIntervalMs;
-    if (!dutiesDue && (this.finalizing || this.finalizeHint)) {
+    const recheck = now - this.finalizeWakeAt <= WAKE_WINDOW_MS + FINALIZE_RECHECK_SLACK_MS;
+    if (!dutiesDue && (this.finalizing || this.finalizeHint || recheck)) {
       this.finalizeHint = false;
       const finalized = await this.finalizeReady();
       this.finalizing = finalized > 0;
