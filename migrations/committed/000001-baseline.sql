@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:ce871c96d829ab9776a2d7065af80284fc2031c9
+--! Hash: sha1:584341b2eaa8fae55a92aa8868bfda881c6758df
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -732,7 +732,8 @@ $$;
 --
 -- Purpose : creates a namespace row and its PGMQ queue (named like the namespace) the first
 --           time a workflow uses it, with a partial index of leased messages (read_ct > 0) that
---           weft.recover_stalled_steps scans.
+--           weft.recover_stalled_steps scans, and its send function (weft._q_send_<namespace>,
+--           029-queue-send-function.sql).
 -- Callers : weft.register_workflow.
 -- Locks   : the namespaces primary key: two first registrations at once create the queue once.
 create function weft._ensure_namespace(namespace text) returns void
@@ -751,6 +752,7 @@ begin
     -- Leased messages (read at least once), for weft.recover_stalled_steps.
     execute pg_catalog.format('create index if not exists %I on pgmq.%I (vt) where read_ct > 0',
                               'q_' || namespace || '_leased_idx', 'q_' || namespace);
+    perform weft._create_queue_send_function(namespace);
   end if;
 end
 $$;
@@ -880,6 +882,66 @@ begin
 end
 $$;
 --! EndIncluded weft/026-wake.sql
+--! Included weft/029-queue-send-function.sql
+-- weft._create_queue_send_function(namespace text) → void
+--
+-- Purpose : makes weft."_q_send_<namespace>"(messages jsonb[]) → (step_ids uuid[], msg_ids
+--           bigint[]), the function weft._enqueue_steps sends a namespace's step messages with:
+--           inserts them into the namespace's PGMQ queue table (pgmq.q_<namespace>) in array
+--           order, visible at once, and returns their step ids and msg_ids. The queue table's
+--           name varies with the namespace, so a shared function could only insert through
+--           dynamic SQL, which PostgreSQL parses and plans again at every call (about a fifth
+--           of a single request); a function per namespace holds static SQL, whose plan
+--           PL/pgSQL keeps for the session. A queue table dropped and made again is planned
+--           again. Replaces the function if it exists. Not executable by PUBLIC: it runs inside
+--           weft's SECURITY DEFINER functions.
+-- Callers : weft._ensure_namespace (a namespace's first workflow); the migration, for
+--           namespaces made before it.
+-- Locks   : none beyond CREATE FUNCTION's.
+-- Errors  : WF001 a namespace that is not registered.
+create function weft._create_queue_send_function(namespace text) returns void
+language plpgsql volatile
+set search_path = ''
+as $$
+declare
+  v_function text := '_q_send_' || namespace;
+begin
+  if not exists (select 1 from weft.namespaces n where n.name = _create_queue_send_function.namespace) then
+    raise exception 'namespace "%" is not registered', coalesce(namespace, 'null') using errcode = 'WF001';
+  end if;
+  execute pg_catalog.format($ddl$
+    create or replace function weft.%1$I(messages jsonb[], out step_ids uuid[], out msg_ids bigint[])
+    language plpgsql volatile
+    set search_path = ''
+    as $fn$
+    begin
+      with sent as (
+        insert into pgmq.%2$I (vt, message)
+        select pg_catalog.clock_timestamp(), u.m from pg_catalog.unnest(messages) with ordinality as u (m, i) order by u.i
+        returning msg_id, (message ->> 'step_id')::uuid as step_id
+      )
+      select pg_catalog.array_agg(sent.step_id), pg_catalog.array_agg(sent.msg_id) into step_ids, msg_ids from sent;
+    end
+    $fn$
+  $ddl$, v_function, 'q_' || namespace);
+  execute pg_catalog.format('comment on function weft.%I(jsonb[]) is %L', v_function,
+                            'Sends step messages to the PGMQ queue of namespace ' || namespace || ' (made by weft._create_queue_send_function).');
+  execute pg_catalog.format('revoke execute on function weft.%I(jsonb[]) from public', v_function);
+end
+$$;
+comment on function weft._create_queue_send_function(text) is 'Makes weft._q_send_<namespace>(jsonb[]), the static-SQL sender of a namespace''s step messages.';
+
+-- Namespaces made before this function existed get theirs.
+do $$
+declare
+  v_name text;
+begin
+  for v_name in select n.name from weft.namespaces n order by n.name loop
+    perform weft._create_queue_send_function(v_name);
+  end loop;
+end
+$$;
+--! EndIncluded weft/029-queue-send-function.sql
 --! Included weft/030-enqueue-steps.sql
 -- weft._enqueue_steps(step_ids uuid[], processor_id text, reason text) → integer (steps enqueued)
 --
@@ -890,8 +952,8 @@ $$;
 --           Messages go in priority order, then task id (UUIDv7 = request order), then step
 --           position. One wake-up weft_steps (payload: namespace; weft._wake, throttled) per
 --           namespace. The messages are built and the step rows locked by static SQL (a plan
---           cached per session); only the INSERT into the namespace's queue table is dynamic
---           (its name varies), a statement that is quick to plan.
+--           cached per session), and sent by the namespace's weft._q_send_<namespace> (static
+--           SQL too); only the call of that function is dynamic (its name varies).
 -- Callers : weft._start_task, weft.complete_step, weft.fire_timers, manual retry functions.
 -- Locks   : the caller holds the task row lock; this takes the step rows (FOR UPDATE).
 -- Plans   : generic (plan_cache_mode pinned): one plan per session for every call.
@@ -976,15 +1038,9 @@ begin
     v_n := coalesce(pg_catalog.cardinality(v_ids), 0);
     continue when v_n = 0;
 
-    -- The one dynamic statement: the queue table's name is the namespace's.
-    execute pg_catalog.format($sql$
-      with sent as (
-        insert into pgmq.%I (vt, message)
-        select pg_catalog.clock_timestamp(), u.m from pg_catalog.unnest($1::jsonb[]) with ordinality as u (m, i) order by u.i
-        returning msg_id, (message ->> 'step_id')::uuid as step_id
-      )
-      select pg_catalog.array_agg(sent.step_id), pg_catalog.array_agg(sent.msg_id) from sent
-    $sql$, 'q_' || v_namespace)
+    -- The messages go through the namespace's own send function (static SQL, its plan kept
+    -- for the session; see 029-queue-send-function.sql); only the call is dynamic.
+    execute pg_catalog.format('select s.step_ids, s.msg_ids from weft.%I($1) s', '_q_send_' || v_namespace)
     into v_sent_ids, v_sent_msgs
     using v_msgs;
 

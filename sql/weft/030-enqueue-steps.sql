@@ -7,8 +7,8 @@
 --           Messages go in priority order, then task id (UUIDv7 = request order), then step
 --           position. One wake-up weft_steps (payload: namespace; weft._wake, throttled) per
 --           namespace. The messages are built and the step rows locked by static SQL (a plan
---           cached per session); only the INSERT into the namespace's queue table is dynamic
---           (its name varies), a statement that is quick to plan.
+--           cached per session), and sent by the namespace's weft._q_send_<namespace> (static
+--           SQL too); only the call of that function is dynamic (its name varies).
 -- Callers : weft._start_task, weft.complete_step, weft.fire_timers, manual retry functions.
 -- Locks   : the caller holds the task row lock; this takes the step rows (FOR UPDATE).
 -- Plans   : generic (plan_cache_mode pinned): one plan per session for every call.
@@ -93,15 +93,9 @@ begin
     v_n := coalesce(pg_catalog.cardinality(v_ids), 0);
     continue when v_n = 0;
 
-    -- The one dynamic statement: the queue table's name is the namespace's.
-    execute pg_catalog.format($sql$
-      with sent as (
-        insert into pgmq.%I (vt, message)
-        select pg_catalog.clock_timestamp(), u.m from pg_catalog.unnest($1::jsonb[]) with ordinality as u (m, i) order by u.i
-        returning msg_id, (message ->> 'step_id')::uuid as step_id
-      )
-      select pg_catalog.array_agg(sent.step_id), pg_catalog.array_agg(sent.msg_id) from sent
-    $sql$, 'q_' || v_namespace)
+    -- The messages go through the namespace's own send function (static SQL, its plan kept
+    -- for the session; see 029-queue-send-function.sql); only the call is dynamic.
+    execute pg_catalog.format('select s.step_ids, s.msg_ids from weft.%I($1) s', '_q_send_' || v_namespace)
     into v_sent_ids, v_sent_msgs
     using v_msgs;
 
