@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:584341b2eaa8fae55a92aa8868bfda881c6758df
+--! Hash: sha1:d68d671ec390a936f673dfe2ccb1a7cbb0c141d7
 --! Message: baseline
 
 -- The weft schema, compiled from the files under sql/weft (one concern a file, load order by
@@ -732,8 +732,8 @@ $$;
 --
 -- Purpose : creates a namespace row and its PGMQ queue (named like the namespace) the first
 --           time a workflow uses it, with a partial index of leased messages (read_ct > 0) that
---           weft.recover_stalled_steps scans, and its send function (weft._q_send_<namespace>,
---           029-queue-send-function.sql).
+--           weft.recover_stalled_steps scans, and its send and delete functions
+--           (weft._q_send_<namespace>, weft._q_delete_<namespace>; 029-queue-functions.sql).
 -- Callers : weft.register_workflow.
 -- Locks   : the namespaces primary key: two first registrations at once create the queue once.
 create function weft._ensure_namespace(namespace text) returns void
@@ -752,7 +752,7 @@ begin
     -- Leased messages (read at least once), for weft.recover_stalled_steps.
     execute pg_catalog.format('create index if not exists %I on pgmq.%I (vt) where read_ct > 0',
                               'q_' || namespace || '_leased_idx', 'q_' || namespace);
-    perform weft._create_queue_send_function(namespace);
+    perform weft._create_queue_functions(namespace);
   end if;
 end
 $$;
@@ -882,31 +882,38 @@ begin
 end
 $$;
 --! EndIncluded weft/026-wake.sql
---! Included weft/029-queue-send-function.sql
--- weft._create_queue_send_function(namespace text) → void
+--! Included weft/029-queue-functions.sql
+-- weft._create_queue_functions(namespace text) → void
 --
--- Purpose : makes weft."_q_send_<namespace>"(messages jsonb[]) → (step_ids uuid[], msg_ids
---           bigint[]), the function weft._enqueue_steps sends a namespace's step messages with:
---           inserts them into the namespace's PGMQ queue table (pgmq.q_<namespace>) in array
---           order, visible at once, and returns their step ids and msg_ids. The queue table's
---           name varies with the namespace, so a shared function could only insert through
---           dynamic SQL, which PostgreSQL parses and plans again at every call (about a fifth
---           of a single request); a function per namespace holds static SQL, whose plan
---           PL/pgSQL keeps for the session. A queue table dropped and made again is planned
---           again. Replaces the function if it exists. Not executable by PUBLIC: it runs inside
---           weft's SECURITY DEFINER functions.
+-- Purpose : makes the two functions weft writes a namespace's PGMQ queue table
+--           (pgmq.q_<namespace>) with, as static SQL:
+--             weft."_q_send_<namespace>"(messages jsonb[]) → (step_ids uuid[], msg_ids bigint[])
+--               inserts the messages in array order, visible at once, and returns their step
+--               ids and msg_ids (weft._enqueue_steps);
+--             weft."_q_delete_<namespace>"(msg_ids bigint[]) → integer (rows deleted)
+--               deletes the reported steps' messages (weft.complete_steps).
+--           The queue table's name varies with the namespace, so a shared function could only
+--           use dynamic SQL, which PostgreSQL parses and plans again at every call (about a
+--           fifth of a single request); a function per namespace holds static SQL, whose plan
+--           PL/pgSQL keeps for the session. The delete looks messages up by primary key with
+--           sequential scans off: its plan is kept, and a plan made while the queue was empty
+--           must not scan it once it holds a backlog. A queue table dropped and made again is
+--           planned again. Replaces the functions if they exist. Not executable by PUBLIC: they
+--           run inside weft's SECURITY DEFINER functions.
 -- Callers : weft._ensure_namespace (a namespace's first workflow); the migration, for
 --           namespaces made before it.
 -- Locks   : none beyond CREATE FUNCTION's.
 -- Errors  : WF001 a namespace that is not registered.
-create function weft._create_queue_send_function(namespace text) returns void
+create function weft._create_queue_functions(namespace text) returns void
 language plpgsql volatile
 set search_path = ''
 as $$
 declare
-  v_function text := '_q_send_' || namespace;
+  v_send text := '_q_send_' || namespace;
+  v_delete text := '_q_delete_' || namespace;
+  v_table text := 'q_' || namespace;
 begin
-  if not exists (select 1 from weft.namespaces n where n.name = _create_queue_send_function.namespace) then
+  if not exists (select 1 from weft.namespaces n where n.name = _create_queue_functions.namespace) then
     raise exception 'namespace "%" is not registered', coalesce(namespace, 'null') using errcode = 'WF001';
   end if;
   execute pg_catalog.format($ddl$
@@ -923,13 +930,31 @@ begin
       select pg_catalog.array_agg(sent.step_id), pg_catalog.array_agg(sent.msg_id) into step_ids, msg_ids from sent;
     end
     $fn$
-  $ddl$, v_function, 'q_' || namespace);
-  execute pg_catalog.format('comment on function weft.%I(jsonb[]) is %L', v_function,
-                            'Sends step messages to the PGMQ queue of namespace ' || namespace || ' (made by weft._create_queue_send_function).');
-  execute pg_catalog.format('revoke execute on function weft.%I(jsonb[]) from public', v_function);
+  $ddl$, v_send, v_table);
+  execute pg_catalog.format($ddl$
+    create or replace function weft.%1$I(msg_ids bigint[]) returns integer
+    language plpgsql volatile
+    set search_path = ''
+    set enable_seqscan = off
+    as $fn$
+    declare
+      v_count integer;
+    begin
+      delete from pgmq.%2$I q where q.msg_id = any (msg_ids);
+      get diagnostics v_count = row_count;
+      return v_count;
+    end
+    $fn$
+  $ddl$, v_delete, v_table);
+  execute pg_catalog.format('comment on function weft.%I(jsonb[]) is %L', v_send,
+                            'Sends step messages to the PGMQ queue of namespace ' || namespace || ' (made by weft._create_queue_functions).');
+  execute pg_catalog.format('comment on function weft.%I(bigint[]) is %L', v_delete,
+                            'Deletes messages from the PGMQ queue of namespace ' || namespace || ' (made by weft._create_queue_functions).');
+  execute pg_catalog.format('revoke execute on function weft.%I(jsonb[]) from public', v_send);
+  execute pg_catalog.format('revoke execute on function weft.%I(bigint[]) from public', v_delete);
 end
 $$;
-comment on function weft._create_queue_send_function(text) is 'Makes weft._q_send_<namespace>(jsonb[]), the static-SQL sender of a namespace''s step messages.';
+comment on function weft._create_queue_functions(text) is 'Makes weft._q_send_<namespace>(jsonb[]) and weft._q_delete_<namespace>(bigint[]), the static-SQL writers of a namespace''s queue.';
 
 -- Namespaces made before this function existed get theirs.
 do $$
@@ -937,11 +962,11 @@ declare
   v_name text;
 begin
   for v_name in select n.name from weft.namespaces n order by n.name loop
-    perform weft._create_queue_send_function(v_name);
+    perform weft._create_queue_functions(v_name);
   end loop;
 end
 $$;
---! EndIncluded weft/029-queue-send-function.sql
+--! EndIncluded weft/029-queue-functions.sql
 --! Included weft/030-enqueue-steps.sql
 -- weft._enqueue_steps(step_ids uuid[], processor_id text, reason text) → integer (steps enqueued)
 --
@@ -1039,7 +1064,7 @@ begin
     continue when v_n = 0;
 
     -- The messages go through the namespace's own send function (static SQL, its plan kept
-    -- for the session; see 029-queue-send-function.sql); only the call is dynamic.
+    -- for the session; see 029-queue-functions.sql); only the call is dynamic.
     execute pg_catalog.format('select s.step_ids, s.msg_ids from weft.%I($1) s', '_q_send_' || v_namespace)
     into v_sent_ids, v_sent_msgs
     using v_msgs;
@@ -3445,7 +3470,8 @@ begin
     select (v_fence[k]).namespace as namespace, pg_catalog.array_agg((v_fence[k]).msg_id) as msg_ids
     from pg_catalog.unnest(v_ok) as k where (v_fence[k]).msg_id is not null group by 1
   loop
-    perform pgmq.delete(v.namespace, v.msg_ids);
+    -- the namespace's delete function: static SQL, its plan kept (029-queue-functions.sql)
+    execute pg_catalog.format('select weft.%I($1)', '_q_delete_' || v.namespace) using v.msg_ids;
   end loop;
 
   -- Children: one fewer pending parent for each parent completed here; those at zero are

@@ -2,8 +2,8 @@
 --
 -- Purpose : creates a namespace row and its PGMQ queue (named like the namespace) the first
 --           time a workflow uses it, with a partial index of leased messages (read_ct > 0) that
---           weft.recover_stalled_steps scans, and its send function (weft._q_send_<namespace>,
---           029-queue-send-function.sql).
+--           weft.recover_stalled_steps scans, and its send and delete functions
+--           (weft._q_send_<namespace>, weft._q_delete_<namespace>; 029-queue-functions.sql).
 -- Callers : weft.register_workflow.
 -- Locks   : the namespaces primary key: two first registrations at once create the queue once.
 create function weft._ensure_namespace(namespace text) returns void
@@ -22,7 +22,7 @@ begin
     -- Leased messages (read at least once), for weft.recover_stalled_steps.
     execute pg_catalog.format('create index if not exists %I on pgmq.%I (vt) where read_ct > 0',
                               'q_' || namespace || '_leased_idx', 'q_' || namespace);
-    perform weft._create_queue_send_function(namespace);
+    perform weft._create_queue_functions(namespace);
   end if;
 end
 $$;

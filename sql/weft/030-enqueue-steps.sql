@@ -94,7 +94,7 @@ begin
     continue when v_n = 0;
 
     -- The messages go through the namespace's own send function (static SQL, its plan kept
-    -- for the session; see 029-queue-send-function.sql); only the call is dynamic.
+    -- for the session; see 029-queue-functions.sql); only the call is dynamic.
     execute pg_catalog.format('select s.step_ids, s.msg_ids from weft.%I($1) s', '_q_send_' || v_namespace)
     into v_sent_ids, v_sent_msgs
     using v_msgs;

@@ -170,7 +170,8 @@ begin
     select (v_fence[k]).namespace as namespace, pg_catalog.array_agg((v_fence[k]).msg_id) as msg_ids
     from pg_catalog.unnest(v_ok) as k where (v_fence[k]).msg_id is not null group by 1
   loop
-    perform pgmq.delete(v.namespace, v.msg_ids);
+    -- the namespace's delete function: static SQL, its plan kept (029-queue-functions.sql)
+    execute pg_catalog.format('select weft.%I($1)', '_q_delete_' || v.namespace) using v.msg_ids;
   end loop;
 
   -- Children: one fewer pending parent for each parent completed here; those at zero are

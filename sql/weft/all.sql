@@ -18,7 +18,7 @@
 --!include weft/023-ensure-namespace.sql
 --!include weft/024-register-workflow.sql
 --!include weft/026-wake.sql
---!include weft/029-queue-send-function.sql
+--!include weft/029-queue-functions.sql
 --!include weft/030-enqueue-steps.sql
 --!include weft/031-start-task.sql
 --!include weft/032-request-task.sql
