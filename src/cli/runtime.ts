@@ -4,7 +4,7 @@
  * embedded one.
  */
 import { loadConfig, type LoadedConfig, type WeftConfig } from '../config/index.js';
-import { connect, preflight, type Sql } from '../db/connection.js';
+import { connect, preflight, retryTransient, type Sql } from '../db/connection.js';
 import { ConfigError } from '../db/errors.js';
 import { assertSchemaVersion } from '../db/migrate.js';
 import { createLogger, type Logger } from '../observability/logger.js';
@@ -133,14 +133,14 @@ export async function openRuntime(options: GlobalOptions, runtime: RuntimeOption
       embedded = await startEmbeddedServer(config, cwd, logger);
       databaseUrl = embedded.url;
     }
-    await preflight(databaseUrl, {
-      attempts: config.database.connect_attempts,
-      onRetry: (attempt, err) => logger.warn({ attempt, of: config.database.connect_attempts, err: err.message }, 'database not reachable yet'),
-    });
+    const attempts = config.database.connect_attempts;
+    const onRetry = (attempt: number, err: Error): void => logger.warn({ attempt, of: attempts, err: err.message }, 'database not reachable yet');
+    await preflight(databaseUrl, { attempts, onRetry });
     const name = config.database.application_name;
     const pool = connect(databaseUrl, { applicationName: runtime.role ? `${name}-${runtime.role}` : name, max: config.database.pool_size });
     sql = pool;
-    if (runtime.schema === 'current') await assertSchemaVersion(pool);
+    // The server can go away between the preflight and this check (a restart): try again.
+    if (runtime.schema === 'current') await retryTransient(() => assertSchemaVersion(pool), { attempts, onRetry });
     return { ...base, databaseUrl, sql: pool, embedded, close };
   } catch (err) {
     await close();

@@ -72,6 +72,39 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
 }
 
 const transientCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'CONNECT_TIMEOUT', PgSqlState.cannotConnectNow, PgSqlState.adminShutdown]);
+/** Also transient once a pool is open: its connection closed under it, or the server crashed. */
+const lostConnectionCodes = new Set(['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', '57P02']);
+
+/** Whether an error is what a server restart or a network blip causes: worth trying again. */
+export function isTransientDbError(err: unknown): boolean {
+  const code = sqlStateOf(err);
+  return code !== undefined && (transientCodes.has(code) || lostConnectionCodes.has(code));
+}
+
+/** The wait before attempt `attempt + 1` (ms): 200, 400, 800, 1,600, then 3,000. */
+export function connectBackoffMs(attempt: number): number {
+  return Math.min(200 * 2 ** (attempt - 1), 3000);
+}
+
+/**
+ * Runs `fn`, and again after a backoff (connectBackoffMs) while it fails with a transient
+ * database error, `attempts` times at most; other errors, and the last one, are thrown.
+ * For start-up steps after the preflight: the server can go away between two of them.
+ */
+export async function retryTransient<T>(
+  fn: () => Promise<T>,
+  options: { attempts: number; onRetry?: (attempt: number, err: Error) => void },
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= options.attempts || !isTransientDbError(err)) throw err;
+      options.onRetry?.(attempt, coerceError(err));
+      await sleep(connectBackoffMs(attempt));
+    }
+  }
+}
 
 /**
  * Checks that the database answers, retrying a bounded number of times, then fails with one
@@ -105,7 +138,7 @@ export async function preflight(
         );
       }
       options.onRetry?.(attempt, last);
-      if (attempt < attempts) await sleep(options.delayMs ?? Math.min(200 * 2 ** (attempt - 1), 3000));
+      if (attempt < attempts) await sleep(options.delayMs ?? connectBackoffMs(attempt));
     } finally {
       await sql.end({ timeout: 1 }).catch(() => undefined);
     }

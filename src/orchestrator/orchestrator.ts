@@ -89,13 +89,20 @@ export class Orchestrator {
       // 'finalize' asks only for a claim; anything else (a timer set, a queue message) for the
       // periodic duties too.
       const channels = ['weft_orchestrator', 'pgmq.q_orchestration_task_requests.INSERT', 'pgmq.q_orchestration_step_results.INSERT'];
-      const subs = await Promise.all(channels.map((c) => this.sql.listen(c, (payload) => {
+      const settled = await Promise.allSettled(channels.map((c) => this.sql.listen(c, (payload) => {
         if (c === 'weft_orchestrator' && payload === 'finalize') {
           this.finalizeHint = true;
           this.finalizeWakeAt = performance.now();
         } else this.dutiesHint = true;
         this.sleeper.wake(true);
       })));
+      const subs = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) {
+        // Start again from nothing (the caller may retry start()): no listener left behind.
+        await Promise.all(subs.map((sub) => sub.unlisten().catch(() => undefined)));
+        throw failed.reason;
+      }
       this.unlisten = async () => {
         await Promise.all(subs.map((s) => s.unlisten()));
       };

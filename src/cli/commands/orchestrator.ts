@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { Orchestrator } from '../../orchestrator/orchestrator.js';
 import { orchestratorOptions } from '../engine-options.js';
+import { retryTransient } from '../../db/connection.js';
 import { openRuntime, type GlobalOptions } from '../runtime.js';
 
 export function registerOrchestrator(program: Command): Command {
@@ -16,7 +17,8 @@ export function registerOrchestrator(program: Command): Command {
       try {
         const processorId = options.processorId ?? rt.config.orchestrator.processor_id ?? 'orchestrator';
         const orchestrator = new Orchestrator(orchestratorOptions(rt.config, rt.sql, rt.logger, processorId));
-        await orchestrator.start();
+        // The server can restart while this process starts (a fleet restart): try again.
+        await retryTransient(() => orchestrator.start(), { attempts: rt.config.database.connect_attempts });
         await new Promise<void>((resolve) => rt.signal.addEventListener('abort', () => resolve(), { once: true }));
         await orchestrator.stop();
       } finally {

@@ -12,6 +12,7 @@ import { exampleHandlers } from '../../examples/order-fulfillment.js';
 import type { StepHandler } from '../../worker/handler.js';
 import { Worker } from '../../worker/worker.js';
 import { workerOptions } from '../engine-options.js';
+import { retryTransient } from '../../db/connection.js';
 import { openRuntime, type GlobalOptions } from '../runtime.js';
 
 const builtins: Record<string, Record<string, StepHandler>> = { scenarios: scenarioHandlers, examples: exampleHandlers };
@@ -59,7 +60,8 @@ export function registerWorker(program: Command): Command {
         );
         if (options.builtin) for (const [name, fn] of Object.entries(builtins[options.builtin]!)) worker.register(name, fn);
         if (options.handlers) await loadHandlerModule(worker, options.handlers);
-        await worker.start();
+        // The server can restart while this process starts (a fleet restart): try again.
+        await retryTransient(() => worker.start(), { attempts: rt.config.database.connect_attempts });
         await new Promise<void>((r) => rt.signal.addEventListener('abort', () => r(), { once: true }));
         await worker.stop();
       } finally {
