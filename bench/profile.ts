@@ -20,22 +20,16 @@ import { FULL_SIZES, type BenchOptions } from './options.js';
 import { openServer, type BenchServer } from './server.js';
 import { shapes as buildShapes } from './shapes.js';
 import { keyAllocator, runBurst, waitFinished, type WorkloadContext } from './workloads/common.js';
-import { addDeferred, weftDatabases } from './workloads/scale.js';
+import { prepareBacklog, runUntilFinalized, weftDatabases } from './workloads/scale.js';
 import { prepareWeftBuild } from './weft/processes.js';
 import type { WeftAdapter } from './weft/adapter.js';
-import { sleep } from './system.js';
 
 const log = (line: string): void => console.log(line);
 
 async function printTop(server: BenchServer, adapter: WeftAdapter, limit = 25): Promise<void> {
-  const rows = await server.admin<{ query: string; toplevel: boolean; calls: string; total: number; mean: number; rows: string }[]>`
-    select s.query, s.toplevel, s.calls, s.total_exec_time as total, s.mean_exec_time as mean, s.rows
-    from pg_stat_statements s join pg_database d on d.oid = s.dbid
-    where d.datname = ${adapter.database} order by s.total_exec_time desc limit ${limit}`;
   console.log('  total ms | calls | mean ms | rows | top | statement');
-  for (const r of rows) {
-    const query = r.query.replace(/\s+/g, ' ').slice(0, 120);
-    console.log(`  ${r.total.toFixed(1)} | ${r.calls} | ${r.mean.toFixed(3)} | ${r.rows} | ${r.toplevel ? 'T' : ' '} | ${query}`);
+  for (const r of await server.topStatements(adapter.database, limit)) {
+    console.log(`  ${r.totalMs} | ${r.calls} | ${r.meanMs} | ${r.rows} | ${r.toplevel ? 'T' : ' '} | ${r.query.slice(0, 120)}`);
   }
 }
 
@@ -62,21 +56,11 @@ async function main(): Promise<void> {
     if (kind === 'backlog') {
       const pending = numbers[0] ?? 10_000;
       const adapter = await dbs.fresh(`backlog_${pending}`);
-      const ready = Math.min(10_000, pending);
-      await addDeferred(adapter, ctx, Math.max(1, pending - ready));
-      const keys = ctx.keys(ready);
-      for (let i = 0; i < keys.length; i += 5_000) await adapter.requestBulk('one', keys.slice(i, i + 5_000));
+      const { ready } = await prepareBacklog(adapter, ctx, pending);
       await server.resetStatements();
-      const base = await adapter.finalizedTotal();
-      await adapter.startEngine({ concurrency: sizes.dagConcurrency });
       const t0 = Date.now();
-      let finished = 0;
-      while (finished < ready && Date.now() - t0 < sizes.budgetMs) {
-        await sleep(200);
-        finished = (await adapter.finalizedTotal()) - base;
-      }
+      const finished = await runUntilFinalized(adapter, ctx, ready);
       const ms = Date.now() - t0;
-      await adapter.stopWorkers();
       log(`backlog ${pending}: ${finished} tasks in ${ms} ms = ${Math.round((finished / ms) * 1000)} tasks/s`);
       await printTop(server, adapter);
       await adapter.close();

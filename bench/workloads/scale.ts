@@ -52,7 +52,7 @@ export async function weftDatabases(server: BenchServer, options: BenchOptions, 
  * column. The unused 'copy' key makes each row's call depend on the series, so it is not made
  * once and reused (jsonb_populate_record ignores keys that are not columns).
  */
-export async function addDeferred(adapter: WeftAdapter, ctx: WorkloadContext, count: number): Promise<number> {
+async function addDeferred(adapter: WeftAdapter, ctx: WorkloadContext, count: number): Promise<number> {
   const t0 = nowMs();
   const [seed] = await adapter.pool<{ id: string }[]>`
     select weft.request_task(namespace => ${NAMESPACE}, workflow_name => ${ctx.shapes.one.name}, context => ${adapter.pool.json({ deferred: true })},
@@ -79,13 +79,11 @@ export async function addDeferred(adapter: WeftAdapter, ctx: WorkloadContext, co
 }
 
 /**
- * Single-step tasks completed per second with `ready` tasks in the queue and `pending` tasks in
- * all (the rest deferred). The engine runs for at most the time budget; the tasks that finished
- * are verified and their rate is taken from their own timestamps.
+ * Makes the backlog: `pending` tasks in all, of which min(`scaleTimedTasks`, pending) ready
+ * (requested in statements of 5,000) and the rest deferred (addDeferred).
  */
-async function backlogPart(adapter: WeftAdapter, ctx: WorkloadContext, pending: number): Promise<PartResult> {
-  const { sizes } = ctx;
-  const ready = Math.min(sizes.scaleTimedTasks, pending);
+export async function prepareBacklog(adapter: WeftAdapter, ctx: WorkloadContext, pending: number) {
+  const ready = Math.min(ctx.sizes.scaleTimedTasks, pending);
   const deferred = Math.max(1, pending - ready);
   const fixtureMs = await addDeferred(adapter, ctx, deferred);
   const keys = ctx.keys(ready);
@@ -94,21 +92,38 @@ async function backlogPart(adapter: WeftAdapter, ctx: WorkloadContext, pending: 
     checkInterrupted(ctx.signal);
     await adapter.requestBulk('one', keys.slice(i, i + 5_000));
   }
-  const enqueueMs = nowMs() - t0;
+  return { ready, deferred, keys, fixtureMs, enqueueMs: nowMs() - t0 };
+}
+
+/**
+ * Runs the engine until `ready` more tasks are finalized than when it started, or the time
+ * budget runs out; stops it and returns how many finished.
+ */
+export async function runUntilFinalized(adapter: WeftAdapter, ctx: WorkloadContext, ready: number): Promise<number> {
   const base = await adapter.finalizedTotal();
-  await adapter.startEngine({ concurrency: sizes.dagConcurrency });
+  await adapter.startEngine({ concurrency: ctx.sizes.dagConcurrency });
   const started = Date.now();
   let finished = 0;
   try {
-    while (finished < ready && Date.now() - started < sizes.budgetMs) {
+    while (finished < ready && Date.now() - started < ctx.sizes.budgetMs) {
       checkInterrupted(ctx.signal);
-      await sleep(sizes.pollMs);
+      await sleep(ctx.sizes.pollMs);
       finished = (await adapter.finalizedTotal()) - base;
     }
   } finally {
     await adapter.stopWorkers();
   }
-  finished = (await adapter.finalizedTotal()) - base;
+  return (await adapter.finalizedTotal()) - base;
+}
+
+/**
+ * Single-step tasks completed per second with `ready` tasks in the queue and `pending` tasks in
+ * all (the rest deferred). The engine runs for at most the time budget; the tasks that finished
+ * are verified and their rate is taken from their own timestamps.
+ */
+async function backlogPart(adapter: WeftAdapter, ctx: WorkloadContext, pending: number): Promise<PartResult> {
+  const { ready, deferred, keys, fixtureMs, enqueueMs } = await prepareBacklog(adapter, ctx, pending);
+  const finished = await runUntilFinalized(adapter, ctx, ready);
   const records = await adapter.collectFirstFinished('one', finished);
   const verdict = verifyTasks(ctx.shapes.one, [...records.keys()], records, await adapter.systemProblems());
   const wanted = new Set(keys);
@@ -132,7 +147,7 @@ async function backlogPart(adapter: WeftAdapter, ctx: WorkloadContext, pending: 
     },
     distributions: {},
     verification: verdict,
-    note: `${ready} ready tasks (weft.request_task in statements of 5,000) and ${deferred} deferred ones (run_after in 30 days; ${deferred > 1 ? 'copied in SQL from one requested through weft.request_task' : 'requested through weft.request_task'}); engine run for up to ${Math.round(sizes.budgetMs / 1000)} s`,
+    note: `${ready} ready tasks (weft.request_task in statements of 5,000) and ${deferred} deferred ones (run_after in 30 days; ${deferred > 1 ? 'copied in SQL from one requested through weft.request_task' : 'requested through weft.request_task'}); engine run for up to ${Math.round(ctx.sizes.budgetMs / 1000)} s`,
   };
 }
 
