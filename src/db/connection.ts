@@ -71,14 +71,16 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
   }) as Sql;
 }
 
-const transientCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'CONNECT_TIMEOUT', PgSqlState.cannotConnectNow, PgSqlState.adminShutdown]);
-/** Also transient once a pool is open: its connection closed under it, or the server crashed. */
-const lostConnectionCodes = new Set(['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', '57P02']);
+/** Connection refused, reset or timed out; the server starting, shutting down or crashed; a connection closed under us. */
+const transientCodes = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED',
+  PgSqlState.cannotConnectNow, PgSqlState.adminShutdown, '57P02',
+]);
 
 /** Whether an error is what a server restart or a network blip causes: worth trying again. */
 export function isTransientDbError(err: unknown): boolean {
   const code = sqlStateOf(err);
-  return code !== undefined && (transientCodes.has(code) || lostConnectionCodes.has(code));
+  return code !== undefined && transientCodes.has(code);
 }
 
 /** The wait before attempt `attempt + 1` (ms): 200, 400, 800, 1,600, then 3,000. */
@@ -87,21 +89,23 @@ export function connectBackoffMs(attempt: number): number {
 }
 
 /**
- * Runs `fn`, and again after a backoff (connectBackoffMs) while it fails with a transient
- * database error, `attempts` times at most; other errors, and the last one, are thrown.
- * For start-up steps after the preflight: the server can go away between two of them.
+ * Runs `fn`, and again after a backoff (connectBackoffMs, or `delayMs`) while it fails with an
+ * error `retryIf` accepts (default: a transient database error), `attempts` times at most;
+ * other errors, and the last one, are thrown. The preflight uses it, and the start-up steps
+ * after it: the server can go away between two of them.
  */
 export async function retryTransient<T>(
   fn: () => Promise<T>,
-  options: { attempts: number; onRetry?: (attempt: number, err: Error) => void },
+  options: { attempts: number; delayMs?: number; retryIf?: (err: unknown) => boolean; onRetry?: (attempt: number, err: Error) => void },
 ): Promise<T> {
+  const retryIf = options.retryIf ?? isTransientDbError;
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
-      if (attempt >= options.attempts || !isTransientDbError(err)) throw err;
+      if (attempt >= options.attempts || !retryIf(err)) throw err;
       options.onRetry?.(attempt, coerceError(err));
-      await sleep(connectBackoffMs(attempt));
+      await sleep(options.delayMs ?? connectBackoffMs(attempt));
     }
   }
 }
@@ -116,35 +120,37 @@ export async function preflight(
 ): Promise<void> {
   const target = parseDatabaseUrl(url);
   const attempts = options.attempts ?? 5;
-  let last: Error | undefined;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    const sql = postgres(url, { max: 1, connect_timeout: 5, onnotice: () => undefined, idle_timeout: 1 });
-    try {
-      await sql`select 1`;
-      return;
-    } catch (err) {
-      last = coerceError(err);
-      const code = sqlStateOf(err);
-      if (code === PgSqlState.invalidCatalogName) {
-        throw new DatabaseUnavailableError(
-          `Database ${JSON.stringify(target.database)} does not exist on ${target.host}:${target.port}; create it or fix DATABASE_URL.`,
-          { cause: err },
-        );
-      }
-      if (code !== undefined && !transientCodes.has(code)) {
-        throw new DatabaseUnavailableError(
-          `PostgreSQL at ${target.host}:${target.port} refused user ${JSON.stringify(target.user)}: ${last.message}.`,
-          { cause: err },
-        );
-      }
-      options.onRetry?.(attempt, last);
-      if (attempt < attempts) await sleep(options.delayMs ?? connectBackoffMs(attempt));
-    } finally {
-      await sql.end({ timeout: 1 }).catch(() => undefined);
+  try {
+    await retryTransient(
+      async () => {
+        const sql = postgres(url, { max: 1, connect_timeout: 5, onnotice: () => undefined, idle_timeout: 1 });
+        try {
+          await sql`select 1`;
+        } finally {
+          await sql.end({ timeout: 1 }).catch(() => undefined);
+        }
+      },
+      // An error with no code at all (a socket that failed some other way) is tried again too.
+      { attempts, delayMs: options.delayMs, onRetry: options.onRetry, retryIf: (err) => sqlStateOf(err) === undefined || isTransientDbError(err) },
+    );
+  } catch (err) {
+    const last = coerceError(err);
+    const code = sqlStateOf(err);
+    if (code === PgSqlState.invalidCatalogName) {
+      throw new DatabaseUnavailableError(
+        `Database ${JSON.stringify(target.database)} does not exist on ${target.host}:${target.port}; create it or fix DATABASE_URL.`,
+        { cause: err },
+      );
     }
+    if (code !== undefined && !isTransientDbError(err)) {
+      throw new DatabaseUnavailableError(
+        `PostgreSQL at ${target.host}:${target.port} refused user ${JSON.stringify(target.user)}: ${last.message}.`,
+        { cause: err },
+      );
+    }
+    throw new DatabaseUnavailableError(
+      `Cannot reach PostgreSQL at ${target.host}:${target.port} after ${attempts} attempts (${last.message}); is the server running and DATABASE_URL right?`,
+      { cause: last },
+    );
   }
-  throw new DatabaseUnavailableError(
-    `Cannot reach PostgreSQL at ${target.host}:${target.port} after ${attempts} attempts (${last?.message ?? 'unknown error'}); is the server running and DATABASE_URL right?`,
-    { cause: last },
-  );
 }

